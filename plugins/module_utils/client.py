@@ -1,0 +1,571 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lxdops developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The one place in this collection that talks to LXD.
+
+Everything else (modules, inventory, connection plugin, roles' helpers) gets an
+LXDClient from here. Requests go through a requests session that pylxd builds
+for the endpoint (unix socket or https); operations are awaited here and their
+final status checked here; every failure becomes one LXDError with a message a
+sysadmin can act on.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import socket
+import ssl
+import time
+import traceback
+from urllib.parse import quote, unquote, urlparse
+
+try:
+    import pylxd  # noqa: F401  pylint: disable=unused-import
+    import requests
+    from requests.adapters import HTTPAdapter
+except ImportError:
+    HAS_PYLXD = False
+    PYLXD_IMPORT_ERROR = traceback.format_exc()
+    HTTPAdapter = object
+else:
+    HAS_PYLXD = True
+    PYLXD_IMPORT_ERROR = None
+
+try:
+    # pylxd >= 2.3 builds sessions for unix sockets itself.
+    from pylxd.client import get_session_for_url
+except ImportError:
+    get_session_for_url = None
+
+
+DEFAULT_SOCKETS = (
+    "/var/snap/lxd/common/lxd/unix.socket",
+    "/var/lib/lxd/unix.socket",
+)
+DEFAULT_HTTPS_PORT = 8443
+DEFAULT_TIMEOUT = 60
+TRACE_ENV = "LXDOPS_TRACE_FILE"
+
+
+class LXDError(Exception):
+    """A failure talking to LXD, with a message meant for the user."""
+
+    def __init__(self, message, status_code=None, error=None):
+        super(LXDError, self).__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.error = error
+
+
+class LXDNotFound(LXDError):
+    pass
+
+
+class LXDConflict(LXDError):
+    pass
+
+
+class LXDUntrusted(LXDError):
+    pass
+
+
+class LXDPreconditionFailed(LXDError):
+    pass
+
+
+def api_path(*segments):
+    """Build '/1.0/a/b' from segments, quoting each (names may hold spaces or '/')."""
+    return "/1.0/" + "/".join(quote(str(s), safe="") for s in segments)
+
+
+def resolve_url(url=None, environ=None, exists=os.path.exists):
+    """Return ('unix', socket_path) or ('https', 'https://host:port') for the given options.
+
+    Order: explicit url, $LXD_URL, $LXD_DIR's socket, the snap socket, the package socket.
+    """
+    environ = os.environ if environ is None else environ
+    if not url:
+        url = environ.get("LXD_URL")
+    if url:
+        return _parse_url(url)
+    candidates = []
+    if environ.get("LXD_DIR"):
+        candidates.append(os.path.join(environ["LXD_DIR"], "unix.socket"))
+    candidates.extend(DEFAULT_SOCKETS)
+    for path in candidates:
+        if exists(path):
+            return "unix", path
+    raise LXDError(
+        "no LXD socket found (looked for %s): is LXD installed and running? "
+        "Give url to reach another server." % ", ".join(candidates)
+    )
+
+
+def _parse_url(url):
+    url = url.strip()
+    if url.startswith("/"):
+        return "unix", url
+    if url.startswith("unix:"):
+        rest = url[len("unix:"):]
+        # unix:/path, unix:///path and unix://%2Fpath all name a socket path.
+        if rest.startswith("//"):
+            rest = rest[2:]
+        path = unquote(rest)
+        if not path.startswith("/"):
+            raise LXDError("url %r: a unix socket url needs an absolute path, e.g. unix:/var/lib/lxd/unix.socket" % url)
+        return "unix", path
+    parsed = urlparse(url)
+    if parsed.scheme == "https" and parsed.hostname:
+        host = parsed.hostname
+        if ":" in host:
+            host = "[%s]" % host
+        port = parsed.port or DEFAULT_HTTPS_PORT
+        return "https", "https://%s:%d" % (host, port)
+    raise LXDError(
+        "url %r is not accepted: use unix:/path/to/unix.socket or https://host[:port]" % url
+    )
+
+
+def load_pem_certificate(value, option="server_cert"):
+    """Accept PEM text or a path to a PEM file; return the PEM text."""
+    if value is None:
+        return None
+    text = value
+    if "-----BEGIN CERTIFICATE-----" not in value:
+        try:
+            with open(os.path.expanduser(value), "r") as handle:
+                text = handle.read()
+        except (IOError, OSError) as exc:
+            raise LXDError("%s: cannot read %r: %s (give a PEM certificate or a path to one)" % (option, value, exc))
+    try:
+        ssl.PEM_cert_to_DER_cert(_first_pem_block(text))
+    except ValueError:
+        raise LXDError("%s: %r does not hold a PEM certificate" % (option, value if len(value) < 80 else value[:77] + "..."))
+    return _first_pem_block(text)
+
+
+def _first_pem_block(text):
+    start = text.find("-----BEGIN CERTIFICATE-----")
+    end_marker = "-----END CERTIFICATE-----"
+    end = text.find(end_marker, start)
+    if start < 0 or end < 0:
+        raise ValueError("no certificate")
+    return text[start:end + len(end_marker)] + "\n"
+
+
+def certificate_fingerprint(pem_text):
+    """SHA-256 fingerprint of a PEM certificate, as LXD prints it (lowercase hex)."""
+    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(_first_pem_block(pem_text))).hexdigest()
+
+
+def certificate_body(pem_text):
+    """The base64 body LXD's certificate API takes (PEM without armour)."""
+    return "".join(line.strip() for line in _first_pem_block(pem_text).splitlines() if "-----" not in line)
+
+
+def is_trust_token(secret):
+    """True when the secret looks like an LXD trust token (base64 JSON holding a secret)."""
+    try:
+        decoded = json.loads(base64.b64decode(secret.strip(), validate=True).decode("utf-8"))
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return False
+    return isinstance(decoded, dict) and "secret" in decoded
+
+
+def encode_trust_token(client_name, server_fingerprint, addresses, secret, expires_at=None):
+    """Build the token string `lxc config trust add` prints, from a token operation's metadata."""
+    token = {
+        "client_name": client_name,
+        "fingerprint": server_fingerprint,
+        "addresses": list(addresses),
+        "secret": secret,
+        "expires_at": expires_at or "0001-01-01T00:00:00Z",
+    }
+    return base64.b64encode(json.dumps(token, separators=(",", ":")).encode("utf-8")).decode("ascii")
+
+
+class _PinnedCertAdapter(HTTPAdapter):
+    """Accept exactly one server certificate, by SHA-256 fingerprint, whatever its issuer or name.
+
+    This is how LXD's own client trusts a server: the server certificate is
+    usually self-signed and its names rarely match the address used.
+    """
+
+    def __init__(self, fingerprint, **kwargs):
+        self._fingerprint = fingerprint
+        super(_PinnedCertAdapter, self).__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["assert_fingerprint"] = self._fingerprint
+        kwargs["cert_reqs"] = "CERT_NONE"
+        kwargs["assert_hostname"] = False
+        return super(_PinnedCertAdapter, self).init_poolmanager(*args, **kwargs)
+
+    def cert_verify(self, conn, url, verify, cert):
+        super(_PinnedCertAdapter, self).cert_verify(conn, url, False, cert)
+
+
+def _new_session(base, verify=True, cert=None):
+    """A requests session for the endpoint, with pylxd's unix socket transport."""
+    if get_session_for_url is not None:
+        return get_session_for_url(base, verify=verify, cert=cert)
+    # pylxd 2.2 (Debian 12's python3-pylxd) relies on requests-unixsocket instead.
+    if base.startswith("http+unix://"):
+        import requests_unixsocket
+        return requests_unixsocket.Session()
+    session = requests.Session()
+    session.verify = verify
+    session.cert = cert
+    return session
+
+
+class Response:
+    """An LXD answer: the decoded metadata plus what callers need from the envelope."""
+
+    def __init__(self, status_code, metadata, etag=None, operation=None):
+        self.status_code = status_code
+        self.metadata = metadata
+        self.etag = etag
+        self.operation = operation
+
+
+class LXDClient:
+    """A connection to one LXD server (and one project on it)."""
+
+    def __init__(self, url=None, client_cert=None, client_key=None, server_cert=None, verify=True,
+                 trust_token=None, trust_password=None, project="default", timeout=DEFAULT_TIMEOUT,
+                 environ=None):
+        environ = os.environ if environ is None else environ
+        self.scheme, self.endpoint = resolve_url(url, environ)
+        self.url = ("unix:" + self.endpoint) if self.scheme == "unix" else self.endpoint
+        self.project = project or "default"
+        self.timeout = timeout or DEFAULT_TIMEOUT
+        self.verify = verify
+        self._trust_token = trust_token
+        self._trust_password = trust_password
+        self.request_count = 0
+        self._trace_path = environ.get(TRACE_ENV)
+        self._session = None
+        self._server_info = None
+        self._project_checked = self.project == "default"
+        self._trust_attempted = False
+        self.server_cert_pem = None
+        self.server_fingerprint = None
+        self.client_cert = self.client_key = None
+        if self.scheme == "https":
+            home = os.path.expanduser("~")
+            self.client_cert = os.path.expanduser(client_cert or os.path.join(home, ".config", "lxc", "client.crt"))
+            self.client_key = os.path.expanduser(client_key or os.path.join(home, ".config", "lxc", "client.key"))
+            for option, path in (("client_cert", self.client_cert), ("client_key", self.client_key)):
+                if not os.path.isfile(path):
+                    raise LXDError(
+                        "%s: %s does not exist; an https connection needs a client certificate and key "
+                        "(the lxc command creates ~/.config/lxc/client.crt and client.key on first use)" % (option, path)
+                    )
+            if server_cert:
+                self.server_cert_pem = load_pem_certificate(server_cert)
+                self.server_fingerprint = certificate_fingerprint(self.server_cert_pem)
+
+    # ------------------------------------------------------------ session
+
+    @property
+    def session(self):
+        if self._session is None:
+            if not HAS_PYLXD:
+                raise LXDError("the Python library pylxd (with requests) is required: pip install pylxd")
+            if self.scheme == "unix":
+                self._base = "http+unix://" + quote(self.endpoint, safe="")
+                self._session = _new_session(self._base)
+            else:
+                self._base = self.endpoint
+                self._session = _new_session(self._base, verify=self._tls_verify(),
+                                             cert=(self.client_cert, self.client_key))
+                if self.server_fingerprint:
+                    self._session.mount(self._base, _PinnedCertAdapter(self.server_fingerprint.replace(":", "")))
+                elif not self.verify:
+                    # An explicit opt-out: do not warn on every request.
+                    try:
+                        import urllib3
+                        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+                    except (ImportError, AttributeError):
+                        pass
+        return self._session
+
+    def _tls_verify(self):
+        # Given on every request: a session-level False loses to $REQUESTS_CA_BUNDLE in requests.
+        if self.scheme != "https":
+            return True
+        return bool(self.verify) and not self.server_fingerprint
+
+    def close(self):
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    # ------------------------------------------------------------ requests
+
+    def request(self, method, path, params=None, body=None, etag=None, project=True, wait=True,
+                timeout=None, allow_trust=True):
+        """Send one request; wait for its operation when it is asynchronous and `wait` is set.
+
+        `project`: True adds this client's project, False sends none, a string sends that one.
+        Returns a Response; raises LXDError (or a subclass) on any failure.
+        """
+        params = dict(params or {})
+        project_name = self.project if project is True else (project or None)
+        if project_name == "default":
+            project_name = None
+        if project_name:
+            params["project"] = project_name
+            if project is True and not self._project_checked:
+                self._check_project()
+        headers = {}
+        if etag:
+            headers["If-Match"] = etag
+        data = json.dumps(body) if body is not None else None
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        raw = self._send(method, path, params, data, headers, timeout)
+        envelope = self._decode(raw, method, path)
+        if raw.status_code >= 400 or envelope.get("type") == "error":
+            status = envelope.get("error_code") or raw.status_code
+            if status == 403 and self.scheme == "https" and allow_trust and self._may_trust():
+                self.authenticate()
+                return self.request(method, path, params=params, body=body, etag=etag, project=project,
+                                    wait=wait, timeout=timeout, allow_trust=False)
+            raise self._error(status, envelope.get("error") or raw.reason, method, path, project_name)
+        response = Response(raw.status_code, envelope.get("metadata"), raw.headers.get("ETag"),
+                            envelope.get("operation") or None)
+        if envelope.get("type") == "async" and wait:
+            response.metadata = self.wait_operation(response.operation, what="%s %s" % (method, path), timeout=timeout)
+        return response
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path, body=None, **kwargs):
+        return self.request("POST", path, body=body, **kwargs)
+
+    def put(self, path, body=None, **kwargs):
+        return self.request("PUT", path, body=body, **kwargs)
+
+    def patch(self, path, body=None, **kwargs):
+        return self.request("PATCH", path, body=body, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.request("DELETE", path, **kwargs)
+
+    def exists(self, path, **kwargs):
+        """GET path; return its metadata, or None when LXD answers 404."""
+        try:
+            return self.get(path, **kwargs).metadata
+        except LXDNotFound:
+            return None
+
+    def wait_operation(self, operation, what="operation", timeout=None):
+        """Wait for an operation to end; return its metadata; raise with LXD's error when it failed."""
+        timeout = timeout or self.timeout
+        op_path = operation if operation.startswith("/1.0/") else api_path("operations", operation)
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = max(1, int(deadline - time.monotonic()))
+            raw = self._send("GET", op_path + "/wait", {"timeout": remaining}, None, {}, remaining + 10)
+            envelope = self._decode(raw, "GET", op_path)
+            if raw.status_code >= 400:
+                raise self._error(envelope.get("error_code") or raw.status_code, envelope.get("error"), "GET", op_path, None)
+            meta = envelope.get("metadata") or {}
+            status = meta.get("status")
+            if status == "Success":
+                return meta
+            if status in ("Failure", "Cancelled"):
+                err = meta.get("err") or status
+                raise LXDError("%s failed: %s" % (what, err), status_code=meta.get("status_code"), error=err)
+            if time.monotonic() >= deadline:
+                raise LXDError("%s did not finish within %d seconds (LXD operation %s is %s)"
+                               % (what, timeout, op_path, status))
+
+    def _send(self, method, path, params, data, headers, timeout):
+        session = self.session
+        url = self._base + path
+        self.request_count += 1
+        try:
+            raw = session.request(method, url, params=params, data=data, headers=headers,
+                                  timeout=timeout or self.timeout, verify=self._tls_verify())
+        except requests.exceptions.SSLError as exc:
+            raise self._tls_error(exc)
+        except requests.exceptions.Timeout:
+            raise LXDError("no answer from LXD at %s within %s seconds (%s %s)"
+                           % (self.url, timeout or self.timeout, method, path))
+        except requests.exceptions.ConnectionError as exc:
+            raise self._connection_error(exc)
+        if self._trace_path:
+            with open(self._trace_path, "a") as trace:
+                trace.write("%s %s %s\n" % (method, path, raw.status_code))
+        return raw
+
+    @staticmethod
+    def _decode(raw, method, path):
+        try:
+            envelope = raw.json()
+        except ValueError:
+            envelope = {"type": "error", "error": (raw.text or raw.reason or "").strip()[:300]}
+        if not isinstance(envelope, dict):
+            envelope = {"type": "error", "error": "unexpected answer to %s %s" % (method, path)}
+        return envelope
+
+    # ------------------------------------------------------------ trust
+
+    def _may_trust(self):
+        return bool(self._trust_token or self._trust_password) and not self._trust_attempted
+
+    def server_info(self, refresh=False):
+        """GET /1.0 (cached): the server's config, environment, extensions and our auth status."""
+        if self._server_info is None or refresh:
+            self._server_info = self.request("GET", "/1.0", project=False, allow_trust=False).metadata
+            # GET /1.0 answers untrusted clients too: trust now if the caller gave a secret.
+            if self._server_info.get("auth") != "trusted" and self.scheme == "https" and self._may_trust():
+                self.authenticate()
+        return self._server_info
+
+    def has_extension(self, name):
+        return name in (self.server_info().get("api_extensions") or [])
+
+    def is_trusted(self):
+        self._server_info = self.request("GET", "/1.0", project=False, allow_trust=False).metadata
+        return self._server_info.get("auth") == "trusted"
+
+    def authenticate(self):
+        """Become trusted with trust_token or trust_password, unless already trusted."""
+        self._trust_attempted = True
+        if self.scheme == "unix" or self.is_trusted():
+            return False
+        secret = self._trust_token or self._trust_password
+        if not secret:
+            raise self._untrusted_error()
+        body = {"type": "client"}
+        if self._trust_token and self.has_extension("explicit_trust_token"):
+            body["trust_token"] = self._trust_token
+        else:
+            # Older servers take a token, like a password, in the password field.
+            body["password"] = secret
+        which = "trust_token" if self._trust_token else "trust_password"
+        try:
+            self.request("POST", "/1.0/certificates", body=body, project=False, allow_trust=False)
+        except LXDError as exc:
+            raise LXDUntrusted("%s was refused by %s: %s" % (which, self.url, exc.error or exc.message),
+                               status_code=exc.status_code, error=exc.error)
+        if not self.is_trusted():
+            raise LXDUntrusted("%s was accepted by %s, but the client is still not trusted" % (which, self.url))
+        return True
+
+    def issue_trust_token(self, client_name, projects=None):
+        """Ask the server for a one-time trust token for a new client; return the token string."""
+        body = {"type": "client", "name": client_name, "token": True}
+        if projects:
+            body.update(restricted=True, projects=list(projects))
+        response = self.request("POST", "/1.0/certificates", body=body, project=False, wait=False)
+        meta = (self.get(response.operation, project=False).metadata or {}).get("metadata") or {}
+        if not meta.get("secret"):
+            raise LXDError("%s did not return a trust token (is this LXD older than the certificate_token API?)" % self.url)
+        return encode_trust_token(meta.get("request", {}).get("name", client_name), meta.get("fingerprint"),
+                                  meta.get("addresses") or [], meta["secret"], meta.get("expiresAt"))
+
+    def client_fingerprint(self):
+        if not self.client_cert:
+            return None
+        with open(self.client_cert) as handle:
+            return certificate_fingerprint(handle.read())
+
+    # ------------------------------------------------------------ errors
+
+    def _check_project(self):
+        self._project_checked = True
+        try:
+            self.request("GET", api_path("projects", self.project), project=False)
+        except LXDNotFound:
+            raise LXDNotFound("project %r does not exist on %s (create it first, or use another project)"
+                              % (self.project, self.url), status_code=404)
+
+    def _untrusted_error(self):
+        return LXDUntrusted(
+            "the client certificate %s (sha256 %s) is not trusted by %s: give trust_token (or trust_password "
+            "on servers that still accept one), or add the certificate to the server's trust store"
+            % (self.client_cert, self.client_fingerprint(), self.url), status_code=403)
+
+    def _error(self, status, error, method, path, project):
+        error = (error or "").strip()
+        where = "%s %s" % (method, path) + (" (project %s)" % project if project else "")
+        if status == 403 and self.scheme == "https":
+            if self._trust_attempted:
+                return LXDUntrusted("%s was refused by %s: %s" % (where, self.url, error), status_code=403, error=error)
+            return self._untrusted_error()
+        if status == 404:
+            if "project" in error.lower() and project:
+                return LXDNotFound("project %r does not exist on %s" % (project, self.url), status_code=404, error=error)
+            return LXDNotFound("%s: not found (%s)" % (where, error or "404"), status_code=404, error=error)
+        if status == 409 or "already exists" in error:
+            return LXDConflict("%s: already exists or conflicts (%s)" % (where, error), status_code=409, error=error)
+        if status == 412:
+            return LXDPreconditionFailed(
+                "%s: the object was changed by someone else since it was read (ETag mismatch); run again" % where,
+                status_code=412, error=error)
+        return LXDError("%s failed on %s (%s): %s" % (where, self.url, status, error), status_code=status, error=error)
+
+    def _connection_error(self, exc):
+        reason = _root_cause(exc)
+        if self.scheme == "unix":
+            if isinstance(reason, PermissionError):
+                return LXDError("permission denied on the LXD socket %s: run as root or as a member of the "
+                                "'lxd' group" % self.endpoint)
+            if isinstance(reason, FileNotFoundError) or not os.path.exists(self.endpoint):
+                return LXDError("the LXD socket %s does not exist: is LXD installed and running?" % self.endpoint)
+            if isinstance(reason, ConnectionRefusedError):
+                return LXDError("nothing answers on the LXD socket %s: is LXD running?" % self.endpoint)
+            return LXDError("cannot talk to LXD on %s: %s" % (self.endpoint, reason))
+        if isinstance(reason, ConnectionRefusedError):
+            return LXDError("connection refused by %s: is LXD listening there (core.https_address)?" % self.url)
+        if isinstance(reason, socket.gaierror):
+            return LXDError("cannot resolve the host of %s: %s" % (self.url, reason))
+        return LXDError("cannot connect to %s: %s" % (self.url, reason))
+
+    def _tls_error(self, exc):
+        text = str(exc)
+        presented = self._presented_fingerprint()
+        if self.server_fingerprint and "ingerprint" in text:
+            return LXDError(
+                "the server at %s presented a certificate (sha256 %s) that does not match the pinned server_cert "
+                "(sha256 %s): refusing to talk to it" % (self.url, presented or "unknown", self.server_fingerprint))
+        if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+            return LXDError(
+                "cannot verify the TLS certificate of %s (sha256 %s): LXD servers usually have a self-signed "
+                "certificate, so pin it with server_cert (a path or PEM: the server's server.crt, or lxc's "
+                "servercerts/<remote>.crt); verify=false turns verification off" % (self.url, presented or "unknown"))
+        return LXDError("TLS failure talking to %s: %s" % (self.url, _root_cause(exc)))
+
+    def _presented_fingerprint(self):
+        parsed = urlparse(self.endpoint)
+        try:
+            pem = ssl.get_server_certificate((parsed.hostname, parsed.port or DEFAULT_HTTPS_PORT), timeout=5)
+        except (OSError, ValueError, TypeError):
+            return None
+        return certificate_fingerprint(pem)
+
+
+def _root_cause(exc):
+    """The innermost exception behind a requests/urllib3 error (e.g. FileNotFoundError)."""
+    seen = set()
+    current = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        nxt = getattr(current, "reason", None) or current.__cause__ or current.__context__
+        if nxt is None and current.args and isinstance(current.args[0], BaseException):
+            nxt = current.args[0]
+        if nxt is None:
+            break
+        current = nxt
+    return current

@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lxdops developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""What every module of the collection shares: connection options and the client they build."""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.lxdops.server.plugins.module_utils.client import (
+    HAS_PYLXD,
+    PYLXD_IMPORT_ERROR,
+    LXDClient,
+    LXDError,
+)
+
+# Documented once, in doc_fragments/connection.py.
+CONNECTION_ARGUMENT_SPEC = dict(
+    url=dict(type="str", fallback=(env_fallback, ["LXD_URL"])),
+    client_cert=dict(type="path", aliases=["cert_file"]),
+    client_key=dict(type="path", aliases=["key_file"], no_log=False),
+    server_cert=dict(type="str"),
+    verify=dict(type="bool", default=True, aliases=["validate_certs"]),
+    trust_token=dict(type="str", no_log=True),
+    trust_password=dict(type="str", no_log=True),
+    project=dict(type="str", default="default"),
+    timeout=dict(type="int", default=60),
+)
+
+CONNECTION_OPTIONS = tuple(CONNECTION_ARGUMENT_SPEC)
+
+
+def argument_spec(**module_options):
+    """The module's own options plus the shared connection options."""
+    spec = dict(CONNECTION_ARGUMENT_SPEC)
+    spec.update(module_options)
+    return spec
+
+
+def client_from_params(params):
+    return LXDClient(
+        url=params.get("url"),
+        client_cert=params.get("client_cert"),
+        client_key=params.get("client_key"),
+        server_cert=params.get("server_cert"),
+        verify=params.get("verify", True),
+        trust_token=params.get("trust_token"),
+        trust_password=params.get("trust_password"),
+        project=params.get("project") or "default",
+        timeout=params.get("timeout") or 60,
+    )
+
+
+class LXDModule(AnsibleModule):
+    """AnsibleModule with the connection options, a lazily built client and LXD-aware failure."""
+
+    def __init__(self, module_options, **kwargs):
+        kwargs.setdefault("supports_check_mode", True)
+        super(LXDModule, self).__init__(argument_spec=argument_spec(**module_options), **kwargs)
+        self._client = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            if not HAS_PYLXD:
+                self.fail_json(msg=missing_required_lib("pylxd"), exception=PYLXD_IMPORT_ERROR)
+            try:
+                self._client = client_from_params(self.params)
+            except LXDError as exc:
+                self.fail_json(msg=exc.message)
+        return self._client
+
+    def fail_lxd(self, exc, **result):
+        """Fail with an LXDError's message (and whatever partial result the caller has)."""
+        self.fail_json(msg=exc.message, **result)

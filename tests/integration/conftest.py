@@ -1,0 +1,81 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lxdops developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Fixtures for tests against the lab's real LXD daemons (./dev lab-up starts them)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient
+
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(TESTS)
+STATE = os.environ.get("LXDOPS_LAB_STATE", os.path.join(ROOT, ".build", "lab"))
+
+sys.path.insert(0, os.path.join(TESTS, "lab"))
+import lab as lab_control  # noqa: E402  pylint: disable=wrong-import-position
+
+
+@pytest.fixture(scope="session")
+def lab():
+    """The lab description written by `lab.py up`; every test object is cleaned up at the end."""
+    path = os.path.join(STATE, "lab.json")
+    if not os.path.exists(path):
+        raise RuntimeError("the lab is not up (no %s): run ./dev lab-up, or ./dev integration" % path)
+    with open(path) as handle:
+        info = json.load(handle)
+    for name in info["daemons"]:
+        if not lab_control.answering(name):
+            raise RuntimeError("lab daemon %r is not answering: run ./dev lab-up" % name)
+    yield info
+    lab_control.clean()
+
+
+@pytest.fixture(scope="session")
+def lab_control_module():
+    return lab_control
+
+
+@pytest.fixture
+def primary(lab):
+    return LXDClient(url=lab["daemons"]["primary"]["url"])
+
+
+@pytest.fixture
+def remote_unix(lab):
+    return LXDClient(url=lab["daemons"]["remote"]["url"])
+
+
+@pytest.fixture
+def remote_https(lab):
+    """Connection options for the second daemon over https, trusted and pinned."""
+    daemon = lab["daemons"]["remote"]
+    return dict(url=daemon["https_url"], client_cert=lab["client_cert"], client_key=lab["client_key"],
+                server_cert=daemon["server_cert"])
+
+
+@pytest.fixture
+def unique(lab):
+    """Test object names: the lab prefix, a readable part, a random tail."""
+    def make(part):
+        return "%s%s-%s" % (lab["prefix"], part, uuid.uuid4().hex[:6])
+    return make
+
+
+@pytest.fixture
+def new_cert(tmp_path):
+    """A fresh client certificate pair that no daemon trusts yet."""
+    crt, key = tmp_path / "client.crt", tmp_path / "client.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-days", "2", "-subj", "/CN=lxdops-test", "-keyout", str(key), "-out", str(crt)],
+                   check=True, capture_output=True)
+    return str(crt), str(key)

@@ -1,0 +1,228 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lxdops developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The client layer against the lab's two real daemons: sockets, TLS, trust, errors."""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+import pytest
+
+from ansible_collections.lxdops.server.plugins.module_utils.client import (
+    LXDClient,
+    LXDConflict,
+    LXDError,
+    LXDNotFound,
+    LXDUntrusted,
+    api_path,
+    certificate_fingerprint,
+)
+
+
+def test_unix_socket(primary):
+    info = primary.server_info()
+    assert info["auth"] == "trusted"
+    assert info["environment"]["server"] == "lxd"
+    assert primary.request_count == 1
+
+
+def test_default_url_finds_the_package_socket(lab):
+    client = LXDClient(environ={})
+    assert client.url == lab["daemons"]["primary"]["url"]
+    assert client.get("/1.0").metadata["auth"] == "trusted"
+
+
+def test_lxd_dir_selects_the_second_daemon(lab):
+    client = LXDClient(environ={"LXD_DIR": lab["daemons"]["remote"]["dir"]})
+    assert client.get("/1.0").metadata["config"]["core.https_address"] == lab["daemons"]["remote"]["https_url"][8:]
+
+
+def test_https_with_client_cert_and_pinned_server_cert(remote_https):
+    client = LXDClient(**remote_https)
+    assert client.server_info()["auth"] == "trusted"
+    assert isinstance(client.get("/1.0/instances").metadata, list)
+
+
+def test_pinned_cert_as_pem_text(remote_https):
+    with open(remote_https["server_cert"]) as handle:
+        pem = handle.read()
+    client = LXDClient(**dict(remote_https, server_cert=pem))
+    assert client.server_info()["auth"] == "trusted"
+
+
+def test_wrong_pinned_cert_is_refused(lab, remote_https):
+    wrong = lab["daemons"]["primary"]["server_cert"]
+    client = LXDClient(**dict(remote_https, server_cert=wrong))
+    with pytest.raises(LXDError) as err:
+        client.get("/1.0")
+    with open(remote_https["server_cert"]) as handle:
+        real = certificate_fingerprint(handle.read())
+    assert "does not match the pinned server_cert" in err.value.message
+    assert real in err.value.message
+
+
+def test_self_signed_without_pin_is_refused_by_default(remote_https):
+    options = dict(remote_https)
+    del options["server_cert"]
+    with pytest.raises(LXDError) as err:
+        LXDClient(**options).get("/1.0")
+    assert "cannot verify the TLS certificate" in err.value.message
+    assert "server_cert" in err.value.message
+
+
+def test_verify_false_is_an_explicit_opt_out(remote_https):
+    options = dict(remote_https, verify=False)
+    del options["server_cert"]
+    assert LXDClient(**options).server_info()["auth"] == "trusted"
+
+
+def test_untrusted_client_is_refused(remote_https, new_cert):
+    crt, key = new_cert
+    client = LXDClient(**dict(remote_https, client_cert=crt, client_key=key))
+    with pytest.raises(LXDUntrusted) as err:
+        client.get("/1.0/instances")
+    assert "is not trusted" in err.value.message and "trust_token" in err.value.message
+    with open(crt) as handle:
+        assert certificate_fingerprint(handle.read()) in err.value.message
+
+
+def test_trust_token_once_then_no_token_needed(remote_https, remote_unix, new_cert, unique):
+    crt, key = new_cert
+    token = remote_unix.issue_trust_token(unique("token"))
+    options = dict(remote_https, client_cert=crt, client_key=key)
+
+    first = LXDClient(trust_token=token, **options)
+    assert first.get("/1.0/instances").metadata == []
+    with open(crt) as handle:
+        fingerprint = certificate_fingerprint(handle.read())
+    assert remote_unix.exists(api_path("certificates", fingerprint)) is not None
+
+    second = LXDClient(**options)
+    assert second.get("/1.0/instances").metadata == []
+    assert second.request_count == 1
+
+    # A token left in the play costs nothing once trusted: no trust request is made.
+    third = LXDClient(trust_token=token, **options)
+    third.get("/1.0/instances")
+    assert third.request_count == 1
+
+
+def test_used_token_is_refused_clearly(remote_https, remote_unix, new_cert, unique, tmp_path):
+    token = remote_unix.issue_trust_token(unique("token"))
+    crt, key = new_cert
+    assert LXDClient(trust_token=token, **dict(remote_https, client_cert=crt, client_key=key)).is_trusted() is False
+    assert LXDClient(trust_token=token, **dict(remote_https, client_cert=crt, client_key=key)).server_info()["auth"] == "trusted"
+    other_crt, other_key = str(tmp_path / "o.crt"), str(tmp_path / "o.key")
+    os.system("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+              "-subj /CN=o -keyout %s -out %s 2>/dev/null" % (other_key, other_crt))
+    late = LXDClient(trust_token=token, **dict(remote_https, client_cert=other_crt, client_key=other_key))
+    with pytest.raises(LXDUntrusted) as err:
+        late.get("/1.0/instances")
+    assert "trust_token was refused" in err.value.message
+    assert token not in err.value.message
+
+
+def test_trust_password_on_a_server_that_accepts_one(remote_https, remote_unix, new_cert):
+    remote_unix.patch("/1.0", {"config": {"core.trust_password": "lxdops-test-pw"}}, project=False)
+    try:
+        crt, key = new_cert
+        client = LXDClient(trust_password="lxdops-test-pw", **dict(remote_https, client_cert=crt, client_key=key))
+        assert client.get("/1.0/instances").metadata == []
+    finally:
+        remote_unix.patch("/1.0", {"config": {"core.trust_password": None}}, project=False)
+        with open(new_cert[0]) as handle:
+            remote_unix.delete(api_path("certificates", certificate_fingerprint(handle.read())), project=False)
+
+
+def test_not_found_and_already_exists(primary, unique, lab):
+    name = unique("profile")
+    with pytest.raises(LXDNotFound) as err:
+        primary.get(api_path("profiles", name))
+    assert name in err.value.message
+    assert primary.exists(api_path("profiles", name)) is None
+    primary.post("/1.0/profiles", {"name": name})
+    with pytest.raises(LXDConflict) as err:
+        primary.post("/1.0/profiles", {"name": name})
+    assert "already exists" in err.value.message
+
+
+def test_missing_project_is_named(lab):
+    client = LXDClient(url=lab["daemons"]["primary"]["url"], project="lxdops-test-no-such-project")
+    with pytest.raises(LXDNotFound) as err:
+        client.get("/1.0/instances")
+    assert "project 'lxdops-test-no-such-project' does not exist" in err.value.message
+
+
+def test_project_is_applied(primary, unique, lab):
+    project = unique("proj")
+    primary.post("/1.0/projects", {"name": project, "config": {"features.profiles": "true"}}, project=False)
+    client = LXDClient(url=lab["daemons"]["primary"]["url"], project=project)
+    client.post("/1.0/profiles", {"name": unique("inproj")})
+    names = [p.rsplit("/", 1)[-1] for p in client.get("/1.0/profiles").metadata]
+    assert any(n.startswith(lab["prefix"] + "inproj") for n in names)
+    default_names = [p.rsplit("/", 1)[-1] for p in primary.get("/1.0/profiles").metadata]
+    assert not any(n.startswith(lab["prefix"] + "inproj") for n in default_names)
+
+
+def test_operations_are_awaited_and_failures_reported(primary, unique, lab):
+    name = unique("op")
+    image = lab["images"]["busybox"]["alias"]
+    primary.post("/1.0/instances", {"name": name, "source": {"type": "image", "alias": image}})
+    assert primary.get(api_path("instances", name)).metadata["status"] == "Stopped"
+    with pytest.raises(LXDError) as err:
+        primary.post("/1.0/instances", {"name": unique("op"), "source": {"type": "image", "alias": "lxdops-test-none"}})
+    assert "lxdops-test-none" in err.value.message or "not found" in err.value.message.lower()
+
+
+def test_etag_mismatch_is_detected(primary, unique):
+    name = unique("etag")
+    primary.post("/1.0/profiles", {"name": name, "description": "one"})
+    first = primary.get(api_path("profiles", name))
+    primary.patch(api_path("profiles", name), {"description": "changed elsewhere"})
+    with pytest.raises(LXDError) as err:
+        primary.put(api_path("profiles", name), {"description": "mine", "config": {}, "devices": {}}, etag=first.etag)
+    assert "ETag" in err.value.message
+    assert primary.get(api_path("profiles", name)).metadata["description"] == "changed elsewhere"
+
+
+def test_permission_denied_on_the_socket(lab):
+    """A user outside root's group gets told why, not a traceback."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: drop to nobody, then try the root-only socket
+        os.close(read_end)
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            LXDClient(url=lab["daemons"]["primary"]["url"]).get("/1.0")
+            outcome = "no error"
+        except LXDError as exc:
+            outcome = exc.message
+        except Exception as exc:  # pylint: disable=broad-except
+            outcome = "unexpected %r" % exc
+        os.write(write_end, pickle.dumps(outcome))
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as handle:
+        outcome = pickle.loads(handle.read())
+    os.waitpid(pid, 0)
+    assert "permission denied on the LXD socket" in outcome
+    assert "lxd" in outcome
+
+
+def test_stopped_daemon_gives_a_clear_message(lab, remote_https, lab_control_module):
+    lab_control_module.stop_daemon("remote")
+    try:
+        with pytest.raises(LXDError) as err:
+            LXDClient(url=lab["daemons"]["remote"]["url"]).get("/1.0")
+        assert "is LXD running?" in err.value.message or "is LXD installed and running?" in err.value.message
+        with pytest.raises(LXDError) as err:
+            LXDClient(**remote_https).get("/1.0")
+        assert "connection refused" in err.value.message
+    finally:
+        lab_control_module.start_daemon("remote")
+    assert LXDClient(**remote_https).server_info()["auth"] == "trusted"

@@ -1,0 +1,583 @@
+#!/usr/bin/env python3
+"""The lxdops test lab: two real LXD daemons on this machine, test images, cleanup.
+
+Subcommands:
+  up      install packages, start and initialise both daemons, build/import images
+  clean   delete every object whose name starts with the test prefix, on both daemons
+  down    clean, then stop the daemons this lab started (and nothing else)
+  status  print the lab description (the same JSON the tests read)
+
+Only the standard library is used, so this runs before any virtualenv exists.
+"""
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+STATE = Path(os.environ.get("LXDOPS_LAB_STATE", str(REPO / ".build" / "lab")))
+CACHE = Path(os.environ.get("LXDOPS_CACHE", str(Path.home() / ".cache" / "lxdops")))
+
+# Every object a test creates starts with this; `clean` removes only those.
+TEST_PREFIX = "lxdops-test-"
+# Host links (veth) that tests create: interface names are limited to 15 characters.
+TEST_LINK_PREFIX = "lxdt"
+
+APT_PACKAGES = ["lxd", "lxd-client", "iptables", "busybox-static", "debootstrap", "btrfs-progs", "openssl"]
+
+DAEMONS = {
+    "primary": {
+        "dir": "/var/lib/lxd",
+        "https": "127.0.0.1:8443",
+        "bridge": "lxdopsbr0",
+        "subnet": "10.213.57.1/24",
+        "btrfs_pool": "lxdops-btrfs",
+    },
+    "remote": {
+        "dir": "/var/lib/lxdops-remote",
+        "https": "127.0.0.1:8444",
+        "bridge": "lxdopsbr1",
+        "subnet": "10.213.58.1/24",
+        "btrfs_pool": None,
+    },
+}
+
+BUSYBOX_ALIAS = "lxdops-lab/busybox"
+BOOKWORM_ALIAS = "lxdops-lab/bookworm"
+
+# Fixed so that the same recipe gives the same tarball, hence the same fingerprint.
+IMAGE_EPOCH = 1767225600  # 2026-01-01T00:00:00Z
+
+BUSYBOX_INIT = """#!/bin/busybox sh
+# PID 1 of the test image: network up by DHCP, then wait for LXD's stop signal.
+export PATH=/bin:/sbin
+hostname -F /etc/hostname 2>/dev/null
+ip link set lo up
+if [ -e /sys/class/net/eth0 ]; then
+    udhcpc -b -q -i eth0 -s /usr/share/udhcpc/default.script >/dev/null 2>&1 &
+fi
+trap 'exit 0' PWR TERM INT
+while :; do sleep 1 & wait $!; done
+"""
+
+# udhcpc only reports a lease; this applies it (address only: no route out of the bridge).
+BUSYBOX_DHCP_SCRIPT = """#!/bin/sh
+case "$1" in
+    deconfig) ip addr flush dev "$interface"; ip link set "$interface" up ;;
+    bound|renew) ip addr flush dev "$interface"; ip addr add "$ip/${mask:-24}" dev "$interface" ;;
+esac
+exit 0
+"""
+
+BOOKWORM_RECIPE = {
+    "suite": "bookworm",
+    "variant": "minbase",
+    "packages": [
+        "lxd", "lxd-client", "dnsmasq-base", "iptables", "nftables", "python3", "python3-pylxd",
+        # debootstrap does not resolve virtual packages: python3-cryptography needs this one named.
+        "python3-cffi-backend", "python3-yaml", "systemd", "systemd-sysv", "udev", "iproute2",
+        "openssh-server", "sudo", "cron", "btrfs-progs", "zfs-fuse", "ca-certificates",
+    ],
+    "files": {
+        "etc/systemd/network/10-eth0.network": "[Match]\nName=eth0\n\n[Network]\nDHCP=ipv4\n",
+        "etc/machine-id": "",
+        "etc/hostname": "bookworm\n",
+    },
+    "enable": ["systemd-networkd.service"],
+    "metadata": {
+        "architecture": "x86_64",
+        "properties": {"os": "debian", "release": "bookworm", "description": "lxdops lab Debian bookworm with LXD"},
+        "templates": {
+            "/etc/hostname": {"when": ["create", "copy"], "template": "hostname.tpl"},
+            "/etc/hosts": {"when": ["create", "copy"], "template": "hosts.tpl"},
+        },
+    },
+    "templates": {
+        "hostname.tpl": "{{ container.name }}\n",
+        "hosts.tpl": "127.0.0.1 localhost\n127.0.1.1 {{ container.name }}\n",
+    },
+}
+
+
+def log(msg):
+    print(f"[lab] {msg}", flush=True)
+
+
+def run(cmd, env=None, check=True, input_text=None, capture=True, timeout=None):
+    result = subprocess.run(
+        cmd, env=env, input=input_text, text=True, timeout=timeout,
+        stdout=subprocess.PIPE if capture else None, stderr=subprocess.PIPE if capture else None,
+    )
+    if check and result.returncode != 0:
+        raise SystemExit(f"[lab] command failed ({result.returncode}): {' '.join(cmd)}\n{result.stderr or ''}")
+    return result
+
+
+def daemon_env(name):
+    env = dict(os.environ)
+    env["LXD_DIR"] = DAEMONS[name]["dir"]
+    return env
+
+
+def socket_path(name):
+    return os.path.join(DAEMONS[name]["dir"], "unix.socket")
+
+
+def answering(name):
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(2)
+    try:
+        sock.connect(socket_path(name))
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.close()
+
+
+def query(name, path, method="GET", data=None, check=True):
+    cmd = ["lxc", "query", "--wait", "-X", method]
+    if data is not None:
+        cmd += ["-d", json.dumps(data)]
+    cmd.append(path)
+    result = run(cmd, env=daemon_env(name), check=check)
+    if result.returncode != 0:
+        return None
+    out = result.stdout.strip()
+    return json.loads(out) if out else None
+
+
+def exists(name, path):
+    return run(["lxc", "query", path], env=daemon_env(name), check=False).returncode == 0
+
+
+# ---------------------------------------------------------------- packages
+
+def ensure_packages():
+    missing = []
+    for pkg in APT_PACKAGES:
+        status = run(["dpkg-query", "-W", "-f=${Status}", pkg], check=False).stdout or ""
+        if "install ok installed" not in status:
+            missing.append(pkg)
+    if not missing:
+        return
+    log(f"installing {' '.join(missing)}")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    run(["apt-get", "update", "-q"], env=env, capture=False)
+    run(["apt-get", "install", "-y", "-q", "--no-install-recommends"] + missing, env=env, capture=False)
+
+
+# ---------------------------------------------------------------- daemons
+
+def load_started():
+    path = STATE / "started.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def save_started(started):
+    STATE.mkdir(parents=True, exist_ok=True)
+    (STATE / "started.json").write_text(json.dumps(started, indent=2))
+
+
+def start_daemon(name):
+    if answering(name):
+        return
+    conf = DAEMONS[name]
+    os.makedirs(conf["dir"], mode=0o711, exist_ok=True)
+    logfile = STATE / f"lxd-{name}.log"
+    log(f"starting LXD daemon '{name}' (LXD_DIR={conf['dir']})")
+    with open(logfile, "ab") as out:
+        proc = subprocess.Popen(
+            ["lxd", "--group", "root", "--logfile", str(logfile)],
+            env=daemon_env(name), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    started = load_started()
+    started[name] = proc.pid
+    save_started(started)
+    result = run(["lxd", "waitready", "--timeout", "60"], env=daemon_env(name), check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"[lab] daemon '{name}' did not come up; see {logfile}")
+
+
+def preseed(name):
+    conf = DAEMONS[name]
+    pools = [{"name": "default", "driver": "dir"}]
+    if conf["btrfs_pool"]:
+        pools.append({"name": conf["btrfs_pool"], "driver": "btrfs", "config": {"size": "2GiB"}})
+    return {
+        "config": {"core.https_address": conf["https"]},
+        "networks": [{
+            "name": conf["bridge"], "type": "bridge",
+            "config": {"ipv4.address": conf["subnet"], "ipv4.nat": "false", "ipv6.address": "none"},
+        }],
+        "storage_pools": pools,
+        "profiles": [{
+            "name": "default",
+            "devices": {
+                "root": {"type": "disk", "path": "/", "pool": "default"},
+                "eth0": {"type": "nic", "name": "eth0", "network": conf["bridge"]},
+            },
+        }],
+    }
+
+
+def initialise(name):
+    """Preseed an empty daemon; on one already set up, add only the lab's own objects."""
+    seed = preseed(name)
+    if not query(name, "/1.0/storage-pools"):
+        log(f"initialising daemon '{name}' by preseed")
+        run(["lxd", "init", "--preseed"], env=daemon_env(name), input_text=json.dumps(seed))
+        return
+    for net in seed["networks"]:
+        if not exists(name, f"/1.0/networks/{net['name']}"):
+            query(name, "/1.0/networks", "POST", net)
+    for pool in seed["storage_pools"]:
+        if not exists(name, f"/1.0/storage-pools/{pool['name']}"):
+            query(name, "/1.0/storage-pools", "POST", pool)
+    server = query(name, "/1.0")
+    if not server["config"].get("core.https_address"):
+        query(name, "/1.0", "PATCH", {"config": {"core.https_address": DAEMONS[name]["https"]}})
+
+
+def stop_daemon(name, pid=None):
+    """Stop one daemon: LXD's own shutdown, then its process and the dnsmasq it leaves behind."""
+    if answering(name):
+        log(f"stopping daemon '{name}'")
+        run(["lxd", "shutdown", "--timeout", "60"], env=daemon_env(name), check=False, timeout=90)
+    if pid:
+        try:
+            os.kill(pid, signal.SIGTERM)
+            time.sleep(1)
+        except ProcessLookupError:
+            pass
+    pidfile = Path(DAEMONS[name]["dir"]) / "networks" / DAEMONS[name]["bridge"] / "dnsmasq.pid"
+    if pidfile.exists():
+        try:
+            os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
+        except (ValueError, ProcessLookupError):
+            pass
+
+
+def stop_daemons():
+    started = load_started()
+    for name, pid in list(started.items()):
+        stop_daemon(name, pid)
+        del started[name]
+    save_started(started)
+
+
+# ---------------------------------------------------------------- certificates
+
+def ensure_client_cert():
+    crt, key = STATE / "client.crt", STATE / "client.key"
+    if not (crt.exists() and key.exists()):
+        STATE.mkdir(parents=True, exist_ok=True)
+        run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:secp384r1",
+             "-nodes", "-days", "3650", "-subj", "/CN=lxdops-lab", "-keyout", str(key), "-out", str(crt)])
+        key.chmod(0o600)
+    return crt, key
+
+
+def cert_fingerprint(pem_text):
+    import ssl
+    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem_text)).hexdigest()
+
+
+def trust_client(name, crt):
+    pem = crt.read_text()
+    fingerprint = cert_fingerprint(pem)
+    if exists(name, f"/1.0/certificates/{fingerprint}"):
+        return
+    body = "".join(line for line in pem.splitlines() if "-----" not in line)
+    query(name, "/1.0/certificates", "POST", {"type": "client", "name": "lxdops-lab", "certificate": body})
+
+
+# ---------------------------------------------------------------- images
+
+def _tar_add(tar, name, data=None, mode=0o644, kind=tarfile.REGTYPE, target=None):
+    info = tarfile.TarInfo(name)
+    info.mtime = IMAGE_EPOCH
+    info.mode = mode
+    info.type = kind
+    if target is not None:
+        info.linkname = target
+    if data is not None:
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    else:
+        tar.addfile(info)
+
+
+def busybox_recipe_key():
+    h = hashlib.sha256()
+    h.update(Path("/bin/busybox").read_bytes())
+    h.update(BUSYBOX_INIT.encode())
+    h.update(BUSYBOX_DHCP_SCRIPT.encode())
+    return h.hexdigest()[:16]
+
+
+def build_busybox():
+    out = CACHE / "images" / f"busybox-{busybox_recipe_key()}.tar.gz"
+    if out.exists():
+        return out
+    log("building the busybox test image")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    applets = sorted(set(run(["/bin/busybox", "--list-full"]).stdout.split()))
+    metadata = (
+        "architecture: x86_64\n"
+        f"creation_date: {IMAGE_EPOCH}\n"
+        "properties:\n  architecture: x86_64\n  os: busybox\n  release: static\n"
+        "  description: lxdops lab busybox\n"
+        "templates:\n  /etc/hostname:\n    when: [create, copy]\n    template: hostname.tpl\n"
+    )
+    tmp = out.with_suffix(".tmp")
+    # gzip with mtime 0 keeps the tarball (and so its fingerprint) reproducible.
+    import gzip
+    with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz, \
+            tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        _tar_add(tar, "metadata.yaml", metadata.encode())
+        _tar_add(tar, "templates", kind=tarfile.DIRTYPE, mode=0o755)
+        _tar_add(tar, "templates/hostname.tpl", b"{{ container.name }}\n")
+        for directory in ["rootfs", "rootfs/bin", "rootfs/sbin", "rootfs/usr", "rootfs/usr/bin",
+                          "rootfs/usr/sbin", "rootfs/usr/share", "rootfs/usr/share/udhcpc", "rootfs/etc",
+                          "rootfs/dev", "rootfs/proc", "rootfs/sys", "rootfs/root", "rootfs/run",
+                          "rootfs/var", "rootfs/var/log"]:
+            _tar_add(tar, directory, kind=tarfile.DIRTYPE, mode=0o755)
+        _tar_add(tar, "rootfs/tmp", kind=tarfile.DIRTYPE, mode=0o1777)
+        _tar_add(tar, "rootfs/bin/busybox", Path("/bin/busybox").read_bytes(), mode=0o755)
+        for applet in applets:
+            rel = applet.lstrip("/")
+            if rel in ("bin/busybox", "sbin/init"):
+                continue
+            _tar_add(tar, "rootfs/" + rel, kind=tarfile.SYMTYPE, target="/bin/busybox", mode=0o777)
+        _tar_add(tar, "rootfs/sbin/init", BUSYBOX_INIT.encode(), mode=0o755)
+        _tar_add(tar, "rootfs/usr/share/udhcpc/default.script", BUSYBOX_DHCP_SCRIPT.encode(), mode=0o755)
+        _tar_add(tar, "rootfs/etc/hostname", b"busybox\n")
+        _tar_add(tar, "rootfs/etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n")
+        _tar_add(tar, "rootfs/etc/group", b"root:x:0:\n")
+    tmp.rename(out)
+    return out
+
+
+def bookworm_recipe_key():
+    return hashlib.sha256(json.dumps(BOOKWORM_RECIPE, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def apt_mirror():
+    for path in ["/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list"]:
+        if os.path.exists(path):
+            for line in Path(path).read_text().splitlines():
+                words = line.split()
+                if words[:1] == ["URIs:"] and "security" not in words[1]:
+                    return words[1]
+                if words[:1] == ["deb"] and "security" not in line:
+                    return next(w for w in words[1:] if "://" in w)
+    return "http://deb.debian.org/debian"
+
+
+def build_bookworm():
+    key = bookworm_recipe_key()
+    out = CACHE / "images" / f"bookworm-lxd-{key}.tar"
+    if out.exists():
+        log(f"reusing cached system-container image {out.name}")
+        return out
+    recipe = BOOKWORM_RECIPE
+    work = CACHE / "build" / f"bookworm-{key}"
+    if work.exists():
+        shutil.rmtree(work)
+    rootfs = work / "rootfs"
+    rootfs.mkdir(parents=True)
+    log(f"debootstrap {recipe['suite']} (recipe {key}); this takes a few minutes")
+    started = time.monotonic()
+    run(["debootstrap", f"--variant={recipe['variant']}", "--include=" + ",".join(recipe["packages"]),
+         recipe["suite"], str(rootfs), apt_mirror()], capture=False)
+    for rel, content in recipe["files"].items():
+        path = rootfs / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    for unit in recipe["enable"]:
+        run(["chroot", str(rootfs), "systemctl", "enable", unit])
+    run(["chroot", str(rootfs), "apt-get", "clean"])
+    templates = work / "templates"
+    templates.mkdir()
+    for name, content in recipe["templates"].items():
+        (templates / name).write_text(content)
+    meta = dict(recipe["metadata"], creation_date=IMAGE_EPOCH)
+    (work / "metadata.yaml").write_text(json.dumps(meta, indent=2))  # JSON is YAML
+    tmp = out.with_suffix(".tmp")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    run(["tar", "--numeric-owner", "--xattrs", "-cf", str(tmp), "-C", str(work),
+         "metadata.yaml", "templates", "rootfs"])
+    tmp.rename(out)
+    shutil.rmtree(work)
+    log(f"built {out.name} in {time.monotonic() - started:.0f}s")
+    return out
+
+
+def file_sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def import_image(name, tarball, alias):
+    fingerprint = file_sha256(tarball)
+    current = query(name, f"/1.0/images/aliases/{alias}", check=False)
+    if current and current.get("target") == fingerprint:
+        return fingerprint
+    if current:
+        query(name, f"/1.0/images/aliases/{alias}", "DELETE")
+        query(name, f"/1.0/images/{current['target']}", "DELETE", check=False)
+    if exists(name, f"/1.0/images/{fingerprint}"):
+        query(name, "/1.0/images/aliases", "POST", {"name": alias, "target": fingerprint})
+    else:
+        log(f"importing {tarball.name} into '{name}' as {alias}")
+        run(["lxc", "image", "import", str(tarball), "--alias", alias], env=daemon_env(name))
+    return fingerprint
+
+
+# ---------------------------------------------------------------- cleanup
+
+def clean_daemon(name):
+    if not answering(name):
+        return
+    projects = [p["name"] for p in query(name, "/1.0/projects?recursion=1")]
+    for project in projects:
+        owned_project = project.startswith(TEST_PREFIX)
+        for inst in query(name, f"/1.0/instances?recursion=1&project={project}"):
+            if owned_project or inst["name"].startswith(TEST_PREFIX):
+                if inst["status"] != "Stopped":
+                    query(name, f"/1.0/instances/{inst['name']}/state?project={project}", "PUT",
+                          {"action": "stop", "force": True, "timeout": 30}, check=False)
+                query(name, f"/1.0/instances/{inst['name']}?project={project}", "DELETE", check=False)
+        for img in query(name, f"/1.0/images?recursion=1&project={project}"):
+            aliases = [a["name"] for a in img.get("aliases", [])]
+            if owned_project or any(a.startswith(TEST_PREFIX) for a in aliases):
+                query(name, f"/1.0/images/{img['fingerprint']}?project={project}", "DELETE", check=False)
+        for prof in query(name, f"/1.0/profiles?recursion=1&project={project}"):
+            if prof["name"].startswith(TEST_PREFIX):
+                query(name, f"/1.0/profiles/{prof['name']}?project={project}", "DELETE", check=False)
+    for pool in query(name, "/1.0/storage-pools?recursion=1"):
+        for vol in query(name, f"/1.0/storage-pools/{pool['name']}/volumes?recursion=1&all-projects=true") or []:
+            if vol["type"] == "custom" and (vol["name"].startswith(TEST_PREFIX)
+                                            or vol.get("project", "").startswith(TEST_PREFIX)):
+                query(name, f"/1.0/storage-pools/{pool['name']}/volumes/custom/{vol['name']}"
+                            f"?project={vol.get('project', 'default')}", "DELETE", check=False)
+    for project in projects:
+        if project.startswith(TEST_PREFIX):
+            query(name, f"/1.0/projects/{project}", "DELETE", check=False)
+    for pool in query(name, "/1.0/storage-pools?recursion=1"):
+        if pool["name"].startswith(TEST_PREFIX):
+            query(name, f"/1.0/storage-pools/{pool['name']}", "DELETE", check=False)
+    for net in query(name, "/1.0/networks?recursion=1"):
+        if net["name"].startswith(TEST_PREFIX[:8]) and net["managed"] and net["name"] != DAEMONS[name]["bridge"]:
+            query(name, f"/1.0/networks/{net['name']}", "DELETE", check=False)
+    for cert in query(name, "/1.0/certificates?recursion=1"):
+        if cert["name"].startswith(TEST_PREFIX):
+            query(name, f"/1.0/certificates/{cert['fingerprint']}", "DELETE", check=False)
+    server = query(name, "/1.0")
+    for key in server["config"]:
+        if key.startswith("user." + TEST_PREFIX):
+            query(name, "/1.0", "PATCH", {"config": {key: None}}, check=False)
+
+
+def clean_links():
+    links = run(["ip", "-o", "link", "show"], check=False).stdout.splitlines()
+    for line in links:
+        ifname = line.split(":")[1].strip().split("@")[0]
+        if ifname.startswith(TEST_LINK_PREFIX):
+            run(["ip", "link", "delete", ifname], check=False)
+
+
+def clean():
+    for name in DAEMONS:
+        clean_daemon(name)
+    clean_links()
+
+
+# ---------------------------------------------------------------- description
+
+def describe(images):
+    crt, key = STATE / "client.crt", STATE / "client.key"
+    info = {
+        "prefix": TEST_PREFIX,
+        "link_prefix": TEST_LINK_PREFIX,
+        "client_cert": str(crt),
+        "client_key": str(key),
+        "images": images,
+        "daemons": {},
+    }
+    for name, conf in DAEMONS.items():
+        info["daemons"][name] = {
+            "dir": conf["dir"],
+            "socket": socket_path(name),
+            "url": "unix:" + socket_path(name),
+            "https_url": "https://" + conf["https"],
+            "server_cert": os.path.join(conf["dir"], "server.crt"),
+            "bridge": conf["bridge"],
+            "subnet": conf["subnet"],
+            "btrfs_pool": conf["btrfs_pool"],
+        }
+    return info
+
+
+def up(with_system_image=True):
+    t0 = time.monotonic()
+    STATE.mkdir(parents=True, exist_ok=True)
+    ensure_packages()
+    crt, _ = ensure_client_cert()
+    for name in DAEMONS:
+        start_daemon(name)
+        initialise(name)
+        trust_client(name, crt)
+    busybox = build_busybox()
+    images = {"busybox": {"alias": BUSYBOX_ALIAS}}
+    for name in DAEMONS:
+        images["busybox"]["fingerprint"] = import_image(name, busybox, BUSYBOX_ALIAS)
+    if with_system_image:
+        bookworm = build_bookworm()
+        images["bookworm"] = {"alias": BOOKWORM_ALIAS, "fingerprint": import_image("primary", bookworm, BOOKWORM_ALIAS)}
+    clean()
+    info = describe(images)
+    (STATE / "lab.json").write_text(json.dumps(info, indent=2))
+    log(f"lab is up in {time.monotonic() - t0:.0f}s; description in {STATE / 'lab.json'}")
+    return info
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["up", "clean", "down", "status"])
+    parser.add_argument("--no-system-image", action="store_true",
+                        help="skip the Debian system-container image (quick lab for module work)")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("[lab] the lab runs LXD daemons and must run as root")
+    if args.command == "up":
+        up(with_system_image=not args.no_system_image)
+    elif args.command == "clean":
+        clean()
+    elif args.command == "down":
+        clean()
+        stop_daemons()
+    else:
+        path = STATE / "lab.json"
+        print(path.read_text() if path.exists() else "{}")
+        for name in DAEMONS:
+            print(f"{name}: {'answering' if answering(name) else 'not answering'}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

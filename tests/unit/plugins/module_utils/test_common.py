@@ -1,0 +1,41 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lxdops developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The shared connection argument spec and its doc fragment say the same thing."""
+
+from __future__ import annotations
+
+import yaml
+
+from ansible_collections.lxdops.server.plugins.doc_fragments.connection import ModuleDocFragment
+from ansible_collections.lxdops.server.plugins.module_utils.common import (
+    CONNECTION_ARGUMENT_SPEC,
+    argument_spec,
+)
+
+DOC_OPTIONS = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+
+
+def test_same_option_names():
+    assert set(DOC_OPTIONS) == set(CONNECTION_ARGUMENT_SPEC)
+
+
+def test_same_types_defaults_aliases():
+    for name, spec in CONNECTION_ARGUMENT_SPEC.items():
+        doc = DOC_OPTIONS[name]
+        assert doc.get("type", "str") == spec.get("type", "str"), name
+        assert doc.get("default") == spec.get("default"), name
+        assert sorted(doc.get("aliases", [])) == sorted(spec.get("aliases", [])), name
+
+
+def test_secrets_are_no_log():
+    for name in ("trust_token", "trust_password"):
+        assert CONNECTION_ARGUMENT_SPEC[name]["no_log"] is True
+
+
+def test_module_options_are_added_without_touching_the_shared_dict():
+    spec = argument_spec(name=dict(type="str", required=True))
+    assert "name" in spec and "url" in spec
+    assert "name" not in CONNECTION_ARGUMENT_SPEC
