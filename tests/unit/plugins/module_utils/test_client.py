@@ -80,19 +80,19 @@ def cert_pair(tmp_path_factory):
 
 class TestCertificates:
     def test_pem_text_and_path_give_the_same_certificate(self, cert_pair):
-        crt, _ = cert_pair
+        crt = cert_pair[0]
         pem = crt.read_text()
         assert load_pem_certificate(pem) == load_pem_certificate(str(crt))
 
     def test_fingerprint_matches_openssl(self, cert_pair):
-        crt, _ = cert_pair
+        crt = cert_pair[0]
         out = subprocess.run(["openssl", "x509", "-in", str(crt), "-noout", "-fingerprint", "-sha256"],
                              check=True, capture_output=True, text=True).stdout
         expected = out.split("=", 1)[1].strip().replace(":", "").lower()
         assert certificate_fingerprint(crt.read_text()) == expected
 
     def test_body_is_base64_der(self, cert_pair):
-        crt, _ = cert_pair
+        crt = cert_pair[0]
         body = certificate_body(crt.read_text())
         assert "-----" not in body and "\n" not in body
         base64.b64decode(body, validate=True)
