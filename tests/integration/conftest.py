@@ -79,3 +79,40 @@ def new_cert(tmp_path):
                     "-nodes", "-days", "2", "-subj", "/CN=lxdops-test", "-keyout", str(key), "-out", str(crt)],
                    check=True, capture_output=True)
     return str(crt), str(key)
+
+
+@pytest.fixture(scope="session")
+def run_module(lab, tmp_path_factory):
+    """Run one of the collection's modules as Ansible does (a separate Python process), return its result.
+
+    The result gets `_requests`: how many API requests the module made (from the client's trace).
+    """
+    folder = tmp_path_factory.mktemp("module-runs")
+    counter = [0]
+
+    def run(module, params, check=False, diff=True, env=None):
+        counter[0] += 1
+        args_file = folder / ("args-%d.json" % counter[0])
+        trace = folder / ("trace-%d" % counter[0])
+        args = dict(params, _ansible_check_mode=check, _ansible_diff=diff)
+        args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+        environ = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".build", "collections"),
+                       LXDOPS_TRACE_FILE=str(trace))
+        environ.update(env or {})
+        proc = subprocess.run([sys.executable, "-m", "ansible_collections.lxdops.server.plugins.modules." + module,
+                               str(args_file)], env=environ, capture_output=True, text=True, timeout=600, check=False)
+        try:
+            result = json.loads(proc.stdout)
+        except ValueError:
+            raise AssertionError("module %s printed no JSON (rc %s):\n%s\n%s" % (module, proc.returncode,
+                                                                                  proc.stdout, proc.stderr))
+        result["_requests"] = len(trace.read_text().splitlines()) if trace.exists() else 0
+        result["_stdout"] = proc.stdout
+        return result
+
+    return run
+
+
+@pytest.fixture
+def busybox(lab):
+    return {"alias": lab["images"]["busybox"]["alias"]}

@@ -453,7 +453,10 @@ def import_image(name, tarball, alias):
 def clean_daemon(name):
     if not answering(name):
         return
-    projects = [p["name"] for p in query(name, "/1.0/projects?recursion=1")]
+    project_info = query(name, "/1.0/projects?recursion=1")
+    projects = [p["name"] for p in project_info]
+    # A project without its own images lists (and would delete) the default project's.
+    own_images = dict((p["name"], p["config"].get("features.images") == "true") for p in project_info)
     for project in projects:
         owned_project = project.startswith(TEST_PREFIX)
         for inst in query(name, f"/1.0/instances?recursion=1&project={project}"):
@@ -464,7 +467,7 @@ def clean_daemon(name):
                 query(name, f"/1.0/instances/{inst['name']}?project={project}", "DELETE", check=False)
         for img in query(name, f"/1.0/images?recursion=1&project={project}"):
             aliases = [a["name"] for a in img.get("aliases", [])]
-            if owned_project or any(a.startswith(TEST_PREFIX) for a in aliases):
+            if (owned_project and own_images[project]) or any(a.startswith(TEST_PREFIX) for a in aliases):
                 query(name, f"/1.0/images/{img['fingerprint']}?project={project}", "DELETE", check=False)
         for prof in query(name, f"/1.0/profiles?recursion=1&project={project}"):
             if prof["name"].startswith(TEST_PREFIX):

@@ -1,0 +1,326 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lxdops developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""What this collection knows about LXD config keys: their forms, validation, normalisation.
+
+Pure functions, no I/O. Values come from YAML (bool, int, str, None) and leave as the
+strings LXD stores; None means "remove this key". Keys this module does not know pass
+through untouched: LXD itself is the judge of those.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Keys LXD writes for itself; never compared, never sent back changed.
+LXD_OWNED_PREFIXES = ("volatile.", "image.")
+
+LXD_TRUE = ("true", "1", "yes", "on")
+LXD_FALSE = ("false", "0", "no", "off")
+
+BYTE_SUFFIXES = ("", "B", "kB", "MB", "GB", "TB", "PB", "EB", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+BIT_SUFFIXES = ("bit", "kbit", "Mbit", "Gbit", "Tbit", "Pbit", "Ebit",
+                "Kibit", "Mibit", "Gibit", "Tibit", "Pibit", "Eibit")
+SCHEDULE_ALIASES = ("@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@annually", "@yearly")
+EXPIRY_UNITS = "MHdwmy"
+
+_BYTES_RE = re.compile(r"^(\d+)(%s)$" % "|".join(re.escape(s) for s in BYTE_SUFFIXES if s))
+_BITS_RE = re.compile(r"^(\d+)(%s)$" % "|".join(BIT_SUFFIXES))
+_CPUSET_PART_RE = re.compile(r"^(\d+)(?:-(\d+))?$")
+_EXPIRY_RE = re.compile(r"^\d+[%s]$" % EXPIRY_UNITS)
+
+
+class ConfigError(ValueError):
+    """A value that LXD would refuse, found before any request."""
+
+
+# ---------------------------------------------------------------- value forms
+
+def to_lxd_string(value):
+    """YAML scalar -> the string LXD stores (True -> 'true', 2 -> '2'); None stays None (removal)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    raise ConfigError("a scalar (string, number or boolean) or null, not %s" % type(value).__name__)
+
+
+def parse_bytes(value):
+    """LXD's byte sizes: '512', '512B', '256MB', '2GiB' (whole numbers, exact suffix case)."""
+    if value.isdigit():
+        return int(value)
+    match = _BYTES_RE.match(value)
+    if not match:
+        raise ValueError(value)
+    suffix = match.group(2)
+    power = {"B": 0, "k": 1, "K": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}[suffix[0]]
+    base = 1024 if "i" in suffix else 1000
+    return int(match.group(1)) * base ** power
+
+
+def _is_bool(value):
+    return value.lower() in LXD_TRUE + LXD_FALSE
+
+
+def _is_int(value, low=None, high=None):
+    if not re.match(r"^-?\d+$", value):
+        return False
+    number = int(value)
+    return (low is None or number >= low) and (high is None or number <= high)
+
+
+def _is_bytes(value):
+    try:
+        parse_bytes(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_cpu(value):
+    if re.match(r"^\d+$", value):
+        return int(value) >= 1
+    parts = value.split(",")
+    for part in parts:
+        match = _CPUSET_PART_RE.match(part)
+        if not match:
+            return False
+        if match.group(2) is not None and int(match.group(2)) < int(match.group(1)):
+            return False
+    return True
+
+
+def _is_cpu_allowance(value):
+    match = re.match(r"^(\d+)%$", value)
+    if match:
+        return 1 <= int(match.group(1)) <= 100
+    match = re.match(r"^(\d+)ms/(\d+)ms$", value)
+    return bool(match) and int(match.group(1)) > 0 and int(match.group(2)) > 0
+
+
+def _is_memory(value):
+    match = re.match(r"^(\d+)%$", value)
+    if match:
+        return 1 <= int(match.group(1)) <= 100
+    return _is_bytes(value) and parse_bytes(value) > 0
+
+
+def _is_io_limit(value):
+    return bool(re.match(r"^\d+iops$", value)) or _is_bytes(value)
+
+
+def _is_bit_rate(value):
+    return bool(_BITS_RE.match(value))
+
+
+def _is_expiry(value):
+    tokens = value.split(" ")
+    return all(_EXPIRY_RE.match(token) for token in tokens)
+
+
+# Cron fields: (low, high, names)
+_CRON_FIELDS = (
+    ("minute", 0, 59, None),
+    ("hour", 0, 23, None),
+    ("day of month", 1, 31, None),
+    ("month", 1, 12, ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")),
+    ("day of week", 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")),
+)
+
+
+def _cron_number(token, low, names):
+    if names and token in names:
+        return names.index(token) + (1 if low == 1 else 0)
+    if not token.isdigit():
+        raise ValueError(token)
+    return int(token)
+
+
+def _check_cron_field(field, low, high, names):
+    for item in field.split(","):
+        body, _sep, step = item.partition("/")
+        if _sep and (not step.isdigit() or int(step) == 0):
+            return False
+        if body in ("*", "?"):
+            continue
+        start, _dash, end = body.partition("-")
+        try:
+            first = _cron_number(start, low, names)
+            last = _cron_number(end, low, names) if _dash else first
+        except ValueError:
+            return False
+        if not (low <= first <= high and low <= last <= high and first <= last):
+            return False
+    return True
+
+
+def _is_schedule(value):
+    # LXD splits triggers on ", " (a bare comma belongs to a cron field) and lowercases.
+    for trigger in value.lower().split(", "):
+        if trigger in SCHEDULE_ALIASES:
+            continue
+        fields = trigger.split(" ")
+        if len(fields) != 5:
+            return False
+        for field, (_name, low, high, names) in zip(fields, _CRON_FIELDS):
+            if not _check_cron_field(field, low, high, names):
+                return False
+    return True
+
+
+def _is_snapshot_pattern(value):
+    return bool(value) and "/" not in value
+
+
+def _one_of(*choices):
+    def check(value):
+        return value in choices
+    return check
+
+
+def _int_range(low, high=None):
+    def check(value):
+        return _is_int(value, low, high)
+    return check
+
+
+BOOL_FORM = "true or false"
+
+# key -> (check, accepted forms shown to the user)
+INSTANCE_KEYS = {
+    "limits.cpu": (_is_cpu, "a CPU count (2), a list (1,3), ranges (0-3,7-11) or a single pinned CPU (0-0)"),
+    "limits.cpu.allowance": (_is_cpu_allowance, "a percentage 1-100% (20%) or a time slice (25ms/100ms)"),
+    "limits.cpu.priority": (_int_range(0, 10), "an integer 0-10"),
+    "limits.memory": (_is_memory, "a size with LXD's suffixes (256MB, 2GiB) or a percentage 1-100% (10%)"),
+    "limits.memory.enforce": (_one_of("hard", "soft"), "hard or soft"),
+    "limits.memory.swap": (_is_bool, BOOL_FORM),
+    "limits.memory.swap.priority": (_int_range(0, 10), "an integer 0-10"),
+    "limits.processes": (_int_range(1), "a positive integer"),
+    "limits.disk.priority": (_int_range(0, 10), "an integer 0-10"),
+    "limits.network.priority": (_int_range(0, 10), "an integer 0-10"),
+    "snapshots.schedule": (_is_schedule, "a five-field cron expression (50 20 * * *), a list of them joined by "
+                                         "', ', or one of " + ", ".join(SCHEDULE_ALIASES)),
+    "snapshots.schedule.stopped": (_is_bool, BOOL_FORM),
+    "snapshots.pattern": (_is_snapshot_pattern, "a non-empty name template without '/' "
+                                                "(snap%d, or a pongo2 template such as "
+                                                "{{ creation_date|date:'2006-01-02_15-04-05' }})"),
+    "snapshots.expiry": (_is_expiry, "space-separated amounts with units M (minutes), H (hours), d, w, m "
+                                     "(months), y: 1d, 2w, 6H, 1M 2H 3d"),
+    "boot.autostart": (_is_bool, BOOL_FORM),
+    "boot.autostart.delay": (_int_range(0), "a number of seconds (0 or more)"),
+    "boot.autostart.priority": (_is_int, "an integer"),
+    "boot.stop.priority": (_is_int, "an integer"),
+    "boot.host_shutdown_timeout": (_int_range(0), "a number of seconds (0 or more)"),
+    "security.nesting": (_is_bool, BOOL_FORM),
+    "security.privileged": (_is_bool, BOOL_FORM),
+    "security.protection.delete": (_is_bool, BOOL_FORM),
+}
+
+DEVICE_KEYS = {
+    "disk": {
+        "size": (lambda v: _is_bytes(v) and parse_bytes(v) > 0, "a size with LXD's suffixes (10GiB, 500MB)"),
+        "limits.read": (_is_io_limit, "a rate in bytes (30MB) or operations (20iops) per second"),
+        "limits.write": (_is_io_limit, "a rate in bytes (30MB) or operations (20iops) per second"),
+        "limits.max": (_is_io_limit, "a rate in bytes (30MB) or operations (20iops) per second"),
+        "readonly": (_is_bool, BOOL_FORM),
+        "required": (_is_bool, BOOL_FORM),
+    },
+    "nic": {
+        "limits.ingress": (_is_bit_rate, "a bit rate with a unit: " + ", ".join(BIT_SUFFIXES) + " (100Mbit)"),
+        "limits.egress": (_is_bit_rate, "a bit rate with a unit: " + ", ".join(BIT_SUFFIXES) + " (100Mbit)"),
+        "limits.max": (_is_bit_rate, "a bit rate with a unit: " + ", ".join(BIT_SUFFIXES) + " (100Mbit)"),
+    },
+}
+
+DEVICE_TYPES = ("disk", "nic", "unix-char", "unix-block", "usb", "gpu", "infiniband", "proxy",
+                "unix-hotplug", "tpm", "pci", "none")
+
+
+def _show(value):
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def is_lxd_owned(key):
+    return key.startswith(LXD_OWNED_PREFIXES)
+
+
+def normalize_config(config, where="config", allow_owned=False):
+    """Validate a config dict from the user; return {key: lxd string or None}.
+
+    Raises ConfigError naming the key, the value and the accepted forms.
+    """
+    if config is None:
+        return None
+    if not isinstance(config, dict):
+        raise ConfigError("%s must be a mapping of LXD config keys to values, not %s" % (where, type(config).__name__))
+    normalized = {}
+    for key, raw in config.items():
+        key = str(key)
+        if not allow_owned and is_lxd_owned(key):
+            raise ConfigError("%s key %r: keys under volatile.* and image.* belong to LXD; they are never "
+                              "compared nor written by this collection" % (where, key))
+        try:
+            value = to_lxd_string(raw)
+        except ConfigError as exc:
+            raise ConfigError("%s key %r: value %s is not accepted; give %s" % (where, key, _show(raw), exc))
+        if value is not None and key in INSTANCE_KEYS:
+            check, forms = INSTANCE_KEYS[key]
+            if not check(value):
+                raise ConfigError("%s key %r: value %s is not accepted; accepted: %s" % (where, key, _show(raw), forms))
+        normalized[key] = value
+    return normalized
+
+
+def normalize_devices(devices, where="devices"):
+    """Validate devices from the user; return {name: {key: lxd string} or None (removal)}."""
+    if devices is None:
+        return None
+    if not isinstance(devices, dict):
+        raise ConfigError("%s must be a mapping of device names to device definitions" % where)
+    normalized = {}
+    for name, device in devices.items():
+        name = str(name)
+        if device is None:
+            normalized[name] = None
+            continue
+        if not isinstance(device, dict):
+            raise ConfigError("%s: device %r must be a mapping of keys (with at least 'type'), or null to remove it"
+                              % (where, name))
+        values = {}
+        for key, raw in device.items():
+            try:
+                value = to_lxd_string(raw)
+            except ConfigError as exc:
+                raise ConfigError("%s: device %r key %r: value %s is not accepted; give %s"
+                                  % (where, name, key, _show(raw), exc))
+            if value is not None:
+                values[str(key)] = value
+        dev_type = values.get("type")
+        if not dev_type:
+            raise ConfigError("%s: device %r has no 'type' (accepted: %s)" % (where, name, ", ".join(DEVICE_TYPES)))
+        if dev_type not in DEVICE_TYPES:
+            raise ConfigError("%s: device %r type %r is not accepted; accepted: %s"
+                              % (where, name, dev_type, ", ".join(DEVICE_TYPES)))
+        for key, value in values.items():
+            known = DEVICE_KEYS.get(dev_type, {}).get(key)
+            if known and not known[0](value):
+                raise ConfigError("%s: device %r key %r: value %s is not accepted; accepted: %s"
+                                  % (where, name, key, _show(device[key]), known[1]))
+        normalized[name] = values
+    return normalized
+
+
+def validate_value(key, value, where="config"):
+    """Validate one instance/profile config value (already an LXD string); raise ConfigError."""
+    normalize_config({key: value}, where=where)
+
+
+def owned_view(config):
+    """The config without LXD's own keys (what this collection compares)."""
+    return dict((k, v) for k, v in (config or {}).items() if not is_lxd_owned(k))

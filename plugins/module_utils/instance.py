@@ -1,0 +1,308 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lxdops developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Instances (containers and virtual machines): create, update, run state, delete."""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.lxdops.server.plugins.module_utils.client import (
+    LXDError,
+    LXDNotFound,
+    api_path,
+    load_pem_certificate,
+)
+from ansible_collections.lxdops.server.plugins.module_utils.config import (
+    ConfigError,
+    normalize_config,
+    normalize_devices,
+)
+from ansible_collections.lxdops.server.plugins.module_utils.diff import plan_config, plan_devices, plan_value
+from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager, check_name
+
+STATES = ("present", "started", "stopped", "restarted", "frozen", "absent")
+# The fields of an instance that a PUT replaces.
+WRITABLE = ("architecture", "config", "devices", "ephemeral", "profiles", "stateful", "description")
+
+
+def instance_addresses(instance):
+    """{interface: [global addresses]} from an instance's state (loopback and link-local left out)."""
+    network = ((instance or {}).get("state") or {}).get("network") or {}
+    result = {}
+    for ifname, info in sorted(network.items()):
+        if ifname == "lo":
+            continue
+        result[ifname] = [a["address"] for a in info.get("addresses") or [] if a.get("scope") == "global"]
+    return result
+
+
+def has_ipv4(instance):
+    network = ((instance or {}).get("state") or {}).get("network") or {}
+    return any(a.get("family") == "inet" and a.get("scope") == "global"
+               for ifname, info in network.items() if ifname != "lo"
+               for a in info.get("addresses") or [])
+
+
+def describe_network(instance):
+    addresses = instance_addresses(instance)
+    if not addresses:
+        return "no network interfaces"
+    return ", ".join("%s (%s)" % (name, ", ".join(addrs) or "no address") for name, addrs in addresses.items())
+
+
+def image_source(source):
+    """The 'source' of an instance POST, from the module's source option (already validated)."""
+    if source.get("instance"):
+        body = {"type": "copy", "source": source["instance"]}
+        if source.get("instance_only"):
+            body["instance_only"] = True
+        return body
+    body = {"type": "image"}
+    if source.get("alias"):
+        body["alias"] = source["alias"]
+    else:
+        body["fingerprint"] = source["fingerprint"]
+    if source.get("server"):
+        body.update(mode="pull", server=source["server"], protocol=source.get("protocol") or "lxd")
+        if source.get("server_cert"):
+            body["certificate"] = load_pem_certificate(source["server_cert"], option="source.server_cert")
+    return body
+
+
+class InstanceManager(Manager):
+    def validate(self):
+        p = self.params
+        check_name("name", p["name"])
+        self.name = p["name"]
+        self.path = api_path("instances", self.name)
+        self.config = normalize_config(p["config"], where="config")
+        self.devices = normalize_devices(p["devices"], where="devices")
+        self.replace = p["config_mode"] == "replace"
+        for profile in p["profiles"] or []:
+            if not profile:
+                raise ConfigError("profiles: empty profile names are not accepted")
+        source = p["source"] or {}
+        given = [k for k in ("alias", "fingerprint", "instance") if source.get(k)]
+        if source and len(given) != 1:
+            raise ConfigError("source: give exactly one of alias, fingerprint or instance (got %s)"
+                              % (", ".join(given) or "none"))
+        if source.get("server") and source.get("instance"):
+            raise ConfigError("source: server applies to images (alias or fingerprint), not to source.instance")
+        if source.get("server") and not source["server"].startswith("https://"):
+            raise ConfigError("source.server %r is not accepted: give an https:// url" % source["server"])
+        if source.get("server_cert"):
+            load_pem_certificate(source["server_cert"], option="source.server_cert")
+        if p["wait_for_ipv4"] < 0:
+            raise ConfigError("wait_for_ipv4: %d is not accepted; give a number of seconds (0 = do not wait)"
+                              % p["wait_for_ipv4"])
+
+    # ------------------------------------------------------------ reads
+
+    def fetch(self):
+        """The instance with its state and snapshots (one request), or None."""
+        try:
+            response = self.client.get(self.path, params={"recursion": 1})
+        except LXDNotFound:
+            return None
+        instance = response.metadata
+        instance["_etag"] = response.etag
+        return instance
+
+    # ------------------------------------------------------------ apply
+
+    def apply(self):
+        state = self.params["state"]
+        current = self.fetch()
+        if state == "absent":
+            if current is not None:
+                self.tracker.add(("status",), current["status"], None)
+                self.delete(current)
+            self.result = {"instance": {}, "addresses": {}}
+            return
+        if current is None:
+            self.create()
+            current = None if self.check_mode else self.fetch()
+        else:
+            self.update(current)
+        current = self.reach_state(current)
+        self.result = {"instance": _public(current), "addresses": instance_addresses(current)}
+
+    def create(self):
+        p = self.params
+        if not p["source"]:
+            raise ConfigError("instance %r does not exist: give source (an image alias or fingerprint, or an "
+                              "instance to copy) to create it" % self.name)
+        instance_type = p["type"] or "container"
+        if instance_type == "virtual-machine":
+            drivers = self.client.server_info().get("environment", {}).get("driver", "")
+            if "qemu" not in drivers:
+                raise LXDError("type virtual-machine: the server at %s cannot run virtual machines (its instance "
+                               "drivers: %s)" % (self.client.url, drivers or "unknown"))
+        params = {}
+        if p["target"]:
+            self.check_target()
+            params["target"] = p["target"]
+        body = {"name": self.name, "type": instance_type, "source": image_source(p["source"])}
+        if p["source"].get("instance"):
+            # LXD copies the disk only; like `lxc copy`, carry the source's settings (not its volatile keys).
+            origin = self.copy_origin(p["source"]["instance"])
+            body["config"] = dict((k, v) for k, v in (origin.get("config") or {}).items()
+                                  if not k.startswith("volatile."))
+            body["devices"] = origin.get("devices") or {}
+            body["profiles"] = origin.get("profiles") or []
+            body["ephemeral"] = origin.get("ephemeral", False)
+            body["description"] = origin.get("description", "")
+            body["type"] = origin.get("type", instance_type)
+        if self.config:
+            config = dict(body.get("config") or {})
+            for key, value in self.config.items():
+                if value is None:
+                    config.pop(key, None)
+                else:
+                    config[key] = value
+            body["config"] = config
+        if self.devices:
+            devices = dict(body.get("devices") or {})
+            for key, value in self.devices.items():
+                if value is None:
+                    devices.pop(key, None)
+                else:
+                    devices[key] = value
+            body["devices"] = devices
+        if p["profiles"] is not None:
+            body["profiles"] = p["profiles"]
+        if p["description"] is not None:
+            body["description"] = p["description"]
+        if p["ephemeral"] is not None:
+            body["ephemeral"] = p["ephemeral"]
+        after = {"status": "Stopped", "type": instance_type}
+        for key in ("config", "devices", "profiles", "description"):
+            if key in body:
+                after[key] = body[key]
+        self.tracker.add(("instance",), None, after)
+        self.write("create", self.client.post, "/1.0/instances", body, params=params)
+
+    def copy_origin(self, source):
+        name, _sep, snapshot = source.partition("/")
+        path = api_path("instances", name, "snapshots", snapshot) if snapshot else api_path("instances", name)
+        try:
+            return self.client.get(path).metadata
+        except LXDNotFound:
+            raise LXDError("source.instance %r: no such %s" % (source, "snapshot" if snapshot else "instance"))
+
+    def check_target(self):
+        environment = self.client.server_info().get("environment", {})
+        if not environment.get("server_clustered"):
+            raise LXDError("target %r: the server at %s is not part of a cluster; leave target out"
+                           % (self.params["target"], self.client.url))
+
+    def update(self, current):
+        p = self.params
+        if p["type"] and current.get("type") != p["type"]:
+            raise LXDError("instance %r exists as a %s; type %s cannot be changed in place"
+                           % (self.name, current.get("type"), p["type"]))
+        config, config_changes = plan_config(current.get("config"), self.config, replace=self.replace)
+        devices, device_changes = plan_devices(current.get("devices"), self.devices, replace=self.replace)
+        self.tracker.merge(config_changes)
+        self.tracker.merge(device_changes)
+        profiles = plan_value(self.tracker, ("profiles",), current.get("profiles"), p["profiles"])
+        description = plan_value(self.tracker, ("description",), current.get("description"), p["description"])
+        ephemeral = plan_value(self.tracker, ("ephemeral",), current.get("ephemeral"), p["ephemeral"])
+        if not (config_changes.has_changes or device_changes.has_changes or profiles != current.get("profiles")
+                or description != current.get("description") or ephemeral != current.get("ephemeral")):
+            return
+        body = dict((k, current.get(k)) for k in WRITABLE if k in current)
+        body.update(config=config, devices=devices, profiles=profiles, description=description, ephemeral=ephemeral)
+        # A PUT never changes the run state: a stopped instance stays stopped.
+        self.write("update", self.client.put, self.path, body, etag=current.get("_etag"))
+
+    # ------------------------------------------------------------ run state
+
+    def change_state(self, action, force=False):
+        body = {"action": action, "timeout": self.params["timeout"], "force": force}
+        self.write(action, self.client.put, self.path + "/state", body)
+
+    def reach_state(self, current):
+        """Move the instance to the requested run state; return it as it ends up."""
+        state = self.params["state"]
+        force = self.params["force_stop"]
+        status = current["status"] if current else "Stopped"
+        before = status if current else None
+        if state == "started":
+            if status == "Frozen":
+                self.change_state("unfreeze")
+            elif status != "Running":
+                self.change_state("start")
+        elif state == "stopped":
+            if status == "Frozen" and not force:
+                self.change_state("unfreeze")
+            if status in ("Running", "Frozen"):
+                self.stop(force)
+        elif state == "restarted":
+            if status == "Frozen":
+                self.change_state("unfreeze")
+            if status in ("Running", "Frozen"):
+                self.change_state("restart", force=force)
+            else:
+                self.change_state("start")
+        elif state == "frozen":
+            if status == "Running":
+                self.change_state("freeze")
+            elif status != "Frozen":
+                self.change_state("start")
+                self.change_state("freeze")
+        target = {"started": "Running", "restarted": "Running", "stopped": "Stopped", "frozen": "Frozen"}.get(state)
+        if target and target != status:
+            self.tracker.add(("status",), before, target)
+        if self.check_mode or not self.actions:
+            return current
+        if state in ("started", "restarted") and self.params["wait_for_ipv4"]:
+            return self.wait_for_ipv4()
+        return self.fetch()
+
+    def stop(self, force):
+        try:
+            self.change_state("stop", force=force)
+        except LXDError as exc:
+            if force:
+                raise
+            raise LXDError("instance %r did not stop within %d seconds (%s); set force_stop=true to stop it "
+                           "forcibly, or raise timeout" % (self.name, self.params["timeout"], exc.error or exc.message))
+
+    def wait_for_ipv4(self):
+        limit = self.params["wait_for_ipv4"]
+        deadline = time.monotonic() + limit
+        while True:
+            instance = self.fetch()
+            if has_ipv4(instance):
+                return instance
+            if time.monotonic() >= deadline:
+                raise LXDError("instance %r has no IPv4 address after %d seconds (wait_for_ipv4); status %s, "
+                               "interfaces: %s" % (self.name, limit, instance["status"], describe_network(instance)))
+            time.sleep(0.5)
+
+    def delete(self, current):
+        status = current["status"]
+        force = self.params["force_stop"]
+        if status in ("Running", "Frozen"):
+            if status == "Frozen" and not force:
+                self.change_state("unfreeze")
+            self.stop(force)
+        elif status not in ("Stopped",):
+            # Error or a transition: only a forced stop can bring it down before deletion.
+            try:
+                self.change_state("stop", force=True)
+            except LXDError:
+                pass
+        self.write("delete", self.client.delete, self.path)
+
+
+def _public(instance):
+    if not instance:
+        return {}
+    result = dict((k, v) for k, v in instance.items() if not k.startswith("_"))
+    result["snapshots_count"] = len(instance.get("snapshots") or [])
+    return result
