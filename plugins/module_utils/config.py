@@ -269,7 +269,8 @@ def normalize_config(config, where="config", allow_owned=False):
             value = to_lxd_string(raw)
         except ConfigError as exc:
             raise ConfigError("%s key %r: value %s is not accepted; give %s" % (where, key, _show(raw), exc))
-        if value is not None and key in INSTANCE_KEYS:
+        # An empty string is LXD's "unset" for every key it validates.
+        if value and key in INSTANCE_KEYS:
             check, forms = INSTANCE_KEYS[key]
             if not check(value):
                 raise ConfigError("%s key %r: value %s is not accepted; accepted: %s" % (where, key, _show(raw), forms))
@@ -309,7 +310,7 @@ def normalize_devices(devices, where="devices"):
                               % (where, name, dev_type, ", ".join(DEVICE_TYPES)))
         for key, value in values.items():
             known = DEVICE_KEYS.get(dev_type, {}).get(key)
-            if known and not known[0](value):
+            if known and value and not known[0](value):
                 raise ConfigError("%s: device %r key %r: value %s is not accepted; accepted: %s"
                                   % (where, name, key, _show(device[key]), known[1]))
         normalized[name] = values

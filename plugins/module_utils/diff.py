@@ -63,7 +63,7 @@ def _put(tree, path, value):
         node[path[-1]] = value
 
 
-def plan_config(current, desired, replace=False, section="config", secret_keys=()):
+def plan_config(current, desired, replace=False, section="config"):
     """Plan a config update.
 
     current: the object's own config as LXD returns it.
@@ -80,23 +80,17 @@ def plan_config(current, desired, replace=False, section="config", secret_keys=(
         for key in current:
             if not is_lxd_owned(key) and key not in desired:
                 del new[key]
-                tracker.add((section, key), _mask(key, current[key], secret_keys), None)
+                tracker.add((section, key), current[key], None)
     for key, value in desired.items():
         old = current.get(key)
         if value is None:
             if key in new:
                 del new[key]
-                tracker.add((section, key), _mask(key, old, secret_keys), None)
+                tracker.add((section, key), old, None)
         elif old != value:
             new[key] = value
-            tracker.add((section, key), _mask(key, old, secret_keys), _mask(key, value, secret_keys))
+            tracker.add((section, key), old, value)
     return new, tracker
-
-
-def _mask(key, value, secret_keys):
-    if value is not None and key in secret_keys:
-        return SECRET_MASK
-    return value
 
 
 def plan_devices(current, desired, replace=False, section="devices"):

@@ -46,6 +46,8 @@ class ProfileManager(Manager):
         self.config = normalize_config(p["config"], where="config")
         self.devices = normalize_devices(p["devices"], where="devices")
         self.replace = p["mode"] == "replace"
+        if p["state"] == "absent" and "default" in (p["name"], p["new_name"]):
+            raise ConfigError("the default profile cannot be deleted (LXD needs it in every project)")
 
     def fetch(self, name):
         try:

@@ -15,6 +15,21 @@ from ansible_collections.lxdops.server.plugins.module_utils.manager import Manag
 SECRET_KEYS = ("core.trust_password", "loki.auth.password", "candid.api.key", "rbac.agent.private_key",
                "maas.api.key", "oidc.client.secret")
 
+# LXD does not store a server key set to its default: GET shows it absent. Comparing against these keeps a
+# playbook that spells out a default idempotent.
+SERVER_DEFAULTS = {
+    "cluster.images_minimum_replica": "3",
+    "cluster.max_standby": "2",
+    "cluster.max_voters": "3",
+    "cluster.offline_threshold": "20",
+    "core.bgp_asn": "0",
+    "core.trust_ca_certificates": "false",
+    "images.auto_update_cached": "true",
+    "images.auto_update_interval": "6",
+    "images.compression_algorithm": "gzip",
+    "images.remote_cache_expiry": "10",
+}
+
 
 def plan_server_config(current, desired, update_secrets=False):
     """Plan a PATCH of server config: returns (patch body config, DifferenceTracker)."""
@@ -35,7 +50,7 @@ def plan_server_config(current, desired, update_secrets=False):
             if present:
                 patch[key] = ""
                 tracker.add(("config", key), current[key], None)
-        elif current.get(key) != value:
+        elif current.get(key, SERVER_DEFAULTS.get(key)) != value:
             patch[key] = value
             tracker.add(("config", key), current.get(key), value)
     return patch, tracker

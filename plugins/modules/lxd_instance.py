@@ -18,9 +18,10 @@ description:
   - Updates carry the ETag LXD gave with the instance, so a change made by someone else in between is detected
     and reported instead of overwritten.
 author:
-  - lxdops developers
+  - lxdops developers (@lxdops)
 extends_documentation_fragment:
   - lxdops.server.connection
+  - lxdops.server.attributes
 attributes:
   check_mode:
     support: full

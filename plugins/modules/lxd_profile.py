@@ -14,9 +14,10 @@ description:
   - Create, update, rename and delete LXD profiles.
   - Sections that are not given (O(config), O(devices), O(description)) are left as they are, whatever O(mode).
 author:
-  - lxdops developers
+  - lxdops developers (@lxdops)
 extends_documentation_fragment:
   - lxdops.server.connection
+  - lxdops.server.attributes
 attributes:
   check_mode:
     support: full

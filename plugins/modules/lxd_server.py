@@ -18,9 +18,10 @@ description:
   - Secret keys (C(core.trust_password) and the like) are never shown back by LXD. They are set when unset
     (or on every run with O(update_secrets=true)) and their values never appear in output or diffs.
 author:
-  - lxdops developers
+  - lxdops developers (@lxdops)
 extends_documentation_fragment:
   - lxdops.server.connection
+  - lxdops.server.attributes
 attributes:
   check_mode:
     support: full

@@ -104,8 +104,8 @@ def run_module(lab, tmp_path_factory):
         try:
             result = json.loads(proc.stdout)
         except ValueError:
-            raise AssertionError("module %s printed no JSON (rc %s):\n%s\n%s" % (module, proc.returncode,
-                                                                                  proc.stdout, proc.stderr))
+            raise AssertionError("module %s printed no JSON (rc %s):\n%s\n%s"
+                                 % (module, proc.returncode, proc.stdout, proc.stderr))
         result["_requests"] = len(trace.read_text().splitlines()) if trace.exists() else 0
         result["_stdout"] = proc.stdout
         return result

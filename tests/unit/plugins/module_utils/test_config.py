@@ -1,0 +1,175 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lxdops developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The config knowledge layer: forms LXD accepts, and the message for those it does not."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.lxdops.server.plugins.module_utils.config import (
+    ConfigError,
+    normalize_config,
+    normalize_devices,
+    owned_view,
+    parse_bytes,
+    to_lxd_string,
+)
+
+GOOD = [
+    ("limits.cpu", 2), ("limits.cpu", "1,3"), ("limits.cpu", "0-3,7-11"), ("limits.cpu", "0-0"),
+    ("limits.cpu.allowance", "20%"), ("limits.cpu.allowance", "25ms/200ms"), ("limits.cpu.allowance", "100%"),
+    ("limits.cpu.priority", 0), ("limits.cpu.priority", 10),
+    ("limits.memory", "256MB"), ("limits.memory", "2GiB"), ("limits.memory", "10%"), ("limits.memory", 1073741824),
+    ("limits.memory.enforce", "hard"), ("limits.memory.enforce", "soft"),
+    ("limits.memory.swap", False), ("limits.memory.swap", "true"), ("limits.memory.swap.priority", 5),
+    ("limits.processes", 500), ("limits.disk.priority", 3), ("limits.network.priority", 7),
+    ("snapshots.schedule", "50 20 * * *"), ("snapshots.schedule", "@daily"),
+    ("snapshots.schedule", "0 6 * * *, 0 18 * * *"), ("snapshots.schedule", "@hourly, @weekly"),
+    ("snapshots.schedule", "*/15 0-6,22-23 1-31/2 jan-jun mon-fri"), ("snapshots.schedule", "0 0 * * 7"),
+    ("snapshots.schedule", "@annually"), ("snapshots.schedule", "@yearly"), ("snapshots.schedule", "@midnight"),
+    ("snapshots.schedule", "@monthly"), ("snapshots.schedule", ""),
+    ("snapshots.schedule.stopped", True),
+    ("snapshots.pattern", "snap%d"), ("snapshots.pattern", "{{ creation_date|date:'2006-01-02_15-04-05' }}"),
+    ("snapshots.expiry", "1d"), ("snapshots.expiry", "2w"), ("snapshots.expiry", "6H"),
+    ("snapshots.expiry", "1M 2H 3d 4w 5m 6y"),
+    ("boot.autostart", True), ("boot.autostart.delay", 10), ("boot.autostart.priority", -1),
+    ("security.nesting", "yes"), ("security.privileged", False),
+    ("user.anything", "goes"), ("environment.HTTP_PROXY", "http://proxy:3128"), ("raw.lxc", "lxc.apparmor.profile=x"),
+]
+
+BAD = [
+    ("limits.memory.enforce", "2GB", "hard or soft"),
+    ("limits.memory.enforce", "Hard", "hard or soft"),
+    ("limits.cpu", "0-", "CPU count"),
+    ("limits.cpu", "0", "CPU count"),
+    ("limits.cpu", "3-1", "ranges"),
+    ("limits.cpu", "two", "CPU count"),
+    ("limits.cpu", "1,,3", "list"),
+    ("limits.cpu.allowance", "150%", "1-100%"),
+    ("limits.cpu.allowance", "0%", "1-100%"),
+    ("limits.cpu.allowance", "25ms", "time slice"),
+    ("limits.cpu.allowance", "25/100", "time slice"),
+    ("limits.cpu.priority", 11, "0-10"),
+    ("limits.cpu.priority", -1, "0-10"),
+    ("limits.memory", "2 GB", "LXD's suffixes"),
+    ("limits.memory", "2gb", "LXD's suffixes"),
+    ("limits.memory", "1.5GiB", "LXD's suffixes"),
+    ("limits.memory", "150%", "percentage"),
+    ("limits.memory", "0", "size"),
+    ("limits.memory.swap", "maybe", "true or false"),
+    ("limits.memory.swap.priority", 20, "0-10"),
+    ("limits.processes", 0, "positive integer"),
+    ("limits.processes", "many", "positive integer"),
+    ("limits.disk.priority", "high", "0-10"),
+    ("limits.network.priority", 99, "0-10"),
+    ("snapshots.schedule", "61 * * * *", "five-field cron"),
+    ("snapshots.schedule", "* 24 * * *", "five-field cron"),
+    ("snapshots.schedule", "* * 0 * *", "five-field cron"),
+    ("snapshots.schedule", "* * * 13 *", "five-field cron"),
+    ("snapshots.schedule", "* * * * 8", "five-field cron"),
+    ("snapshots.schedule", "* * * *", "five-field cron"),
+    ("snapshots.schedule", "@fortnightly", "@daily"),
+    ("snapshots.schedule", "*/0 * * * *", "five-field cron"),
+    ("snapshots.schedule.stopped", "sometimes", "true or false"),
+    ("snapshots.pattern", "nightly/%d", "without '/'"),
+    ("snapshots.expiry", "1x", "M (minutes)"),
+    ("snapshots.expiry", "1 d", "M (minutes)"),
+    ("snapshots.expiry", "d1", "M (minutes)"),
+    ("snapshots.expiry", "1D", "M (minutes)"),
+    ("boot.autostart", "2", "true or false"),
+    ("boot.autostart.delay", -5, "seconds"),
+    ("boot.autostart.priority", "first", "integer"),
+    ("security.nesting", "enabled", "true or false"),
+    ("security.privileged", 2, "true or false"),
+]
+
+
+@pytest.mark.parametrize("key, value", GOOD)
+def test_accepted(key, value):
+    assert normalize_config({key: value})[key] == to_lxd_string(value)
+
+
+@pytest.mark.parametrize("key, value, form", BAD)
+def test_refused_with_key_value_and_forms(key, value, form):
+    with pytest.raises(ConfigError) as err:
+        normalize_config({key: value})
+    message = str(err.value)
+    assert repr(key) in message
+    assert (repr(value) if isinstance(value, str) else str(value)) in message
+    assert form in message
+
+
+def test_bad_table_is_large_enough():
+    assert len(BAD) >= 25
+
+
+def test_scalars_become_lxd_strings():
+    assert normalize_config({"a": True, "b": False, "c": 2, "d": 1.5, "e": "x", "f": None}) == \
+        {"a": "true", "b": "false", "c": "2", "d": "1.5", "e": "x", "f": None}
+
+
+@pytest.mark.parametrize("value", [[1], {"a": 1}])
+def test_non_scalars_are_refused(value):
+    with pytest.raises(ConfigError) as err:
+        normalize_config({"user.x": value})
+    assert "user.x" in str(err.value) and "scalar" in str(err.value)
+
+
+@pytest.mark.parametrize("key", ["volatile.eth0.hwaddr", "image.os"])
+def test_lxd_owned_keys_are_refused(key):
+    with pytest.raises(ConfigError) as err:
+        normalize_config({key: "x"})
+    assert key in str(err.value)
+
+
+def test_owned_view_drops_lxd_keys():
+    assert owned_view({"volatile.a": "1", "image.os": "x", "user.a": "2"}) == {"user.a": "2"}
+
+
+def test_config_must_be_a_mapping():
+    with pytest.raises(ConfigError):
+        normalize_config(["limits.cpu=2"])
+
+
+def test_parse_bytes():
+    assert parse_bytes("512") == 512
+    assert parse_bytes("512B") == 512
+    assert parse_bytes("1kB") == 1000
+    assert parse_bytes("2KiB") == 2048
+    assert parse_bytes("3GiB") == 3 * 1024 ** 3
+    assert parse_bytes("1EB") == 10 ** 18
+    for bad in ("1kb", "1 MB", "MB", "1.5MB", "-1MB"):
+        with pytest.raises(ValueError):
+            parse_bytes(bad)
+
+
+class TestDevices:
+    def test_values_become_strings_and_none_removes(self):
+        assert normalize_devices({"root": {"type": "disk", "path": "/", "pool": "default", "size": "10GiB"},
+                                  "old": None, "eth0": {"type": "nic", "limits.ingress": "100Mbit", "mtu": 1500}}) == {
+            "root": {"type": "disk", "path": "/", "pool": "default", "size": "10GiB"},
+            "old": None,
+            "eth0": {"type": "nic", "limits.ingress": "100Mbit", "mtu": "1500"},
+        }
+
+    @pytest.mark.parametrize("device, words", [
+        ({"path": "/"}, ["'d'", "no 'type'"]),
+        ({"type": "floppy"}, ["'floppy'", "accepted"]),
+        ({"type": "disk", "size": "10 GB"}, ["'size'", "'10 GB'"]),
+        ({"type": "disk", "limits.read": "fast"}, ["'limits.read'", "iops"]),
+        ({"type": "disk", "limits.write": "20iop"}, ["'limits.write'", "iops"]),
+        ({"type": "nic", "limits.egress": "100MB"}, ["'limits.egress'", "Mbit"]),
+        ({"type": "nic", "limits.ingress": "fast"}, ["'limits.ingress'", "bit"]),
+        ("eth0", ["'d'", "mapping"]),
+    ])
+    def test_refused(self, device, words):
+        with pytest.raises(ConfigError) as err:
+            normalize_devices({"d": device})
+        for word in words:
+            assert word in str(err.value)
+
+    def test_io_limits_accept_bytes_and_iops(self):
+        normalize_devices({"root": {"type": "disk", "limits.read": "30MB", "limits.write": "20iops"}})
