@@ -69,6 +69,4 @@ options:
       - Seconds to wait for an answer to each request, and for each LXD operation to end.
     type: int
     default: 60
-requirements:
-  - pylxd >= 2.4 (with requests) on the host that runs the module
 """

@@ -6,10 +6,11 @@
 """The one place in this collection that talks to LXD.
 
 Everything else (modules, inventory, connection plugin, roles' helpers) gets an
-LXDClient from here. Requests go through a requests session that pylxd builds
-for the endpoint (unix socket or https); operations are awaited here and their
-final status checked here; every failure becomes one LXDError with a message a
-sysadmin can act on.
+LXDClient from here. It speaks LXD's REST API with Python's own http.client over
+the unix socket or https, on one kept-alive connection per client, so modules need
+no third-party library where they run and start fast. Operations are awaited here
+and their final status checked here; every failure becomes one LXDError with a
+message a sysadmin can act on.
 """
 
 from __future__ import annotations
@@ -20,28 +21,9 @@ import json
 import os
 import socket
 import ssl
+import http.client
 import time
-import traceback
-from urllib.parse import quote, unquote, urlparse
-
-try:
-    import pylxd  # noqa: F401  pylint: disable=unused-import
-    import requests
-    from requests.adapters import HTTPAdapter
-except ImportError:
-    HAS_PYLXD = False
-    PYLXD_IMPORT_ERROR = traceback.format_exc()
-    HTTPAdapter = object
-else:
-    HAS_PYLXD = True
-    PYLXD_IMPORT_ERROR = None
-
-try:
-    # pylxd >= 2.3 builds sessions for unix sockets itself.
-    from pylxd.client import get_session_for_url
-except ImportError:
-    get_session_for_url = None
-
+from urllib.parse import quote, unquote, urlencode, urlparse
 
 DEFAULT_SOCKETS = (
     "/var/snap/lxd/common/lxd/unix.socket",
@@ -189,39 +171,56 @@ def encode_trust_token(client_name, server_fingerprint, addresses, secret, expir
     return base64.b64encode(json.dumps(token, separators=(",", ":")).encode("utf-8")).decode("ascii")
 
 
-class _PinnedCertAdapter(HTTPAdapter):
-    """Accept exactly one server certificate, by SHA-256 fingerprint, whatever its issuer or name.
+class _PinMismatch(ssl.SSLError):
+    def __init__(self, presented):
+        super(_PinMismatch, self).__init__("server certificate does not match the pinned one")
+        self.presented = presented
 
-    This is how LXD's own client trusts a server: the server certificate is
-    usually self-signed and its names rarely match the address used.
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout):
+        http.client.HTTPConnection.__init__(self, "localhost", timeout=timeout)
+        self._socket_path = path
+
+    def connect(self):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self._socket_path)
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """Accept exactly one server certificate, by SHA-256 fingerprint, whatever its issuer or names.
+
+    This is how LXD's own client trusts a server: its certificate is usually self-signed and its
+    names rarely match the address used. The check runs before any request is sent.
     """
 
-    def __init__(self, fingerprint, **kwargs):
+    def __init__(self, host, port, context, timeout, fingerprint):
+        http.client.HTTPSConnection.__init__(self, host, port, context=context, timeout=timeout)
         self._fingerprint = fingerprint
-        super(_PinnedCertAdapter, self).__init__(**kwargs)
 
-    def init_poolmanager(self, *args, **kwargs):
-        kwargs["assert_fingerprint"] = self._fingerprint
-        kwargs["cert_reqs"] = "CERT_NONE"
-        kwargs["assert_hostname"] = False
-        return super(_PinnedCertAdapter, self).init_poolmanager(*args, **kwargs)
-
-    def cert_verify(self, conn, url, verify, cert):
-        super(_PinnedCertAdapter, self).cert_verify(conn, url, False, cert)
+    def connect(self):
+        http.client.HTTPSConnection.connect(self)
+        if self._fingerprint:
+            presented = hashlib.sha256(self.sock.getpeercert(binary_form=True)).hexdigest()
+            if presented != self._fingerprint:
+                self.close()
+                raise _PinMismatch(presented)
 
 
-def _new_session(base, verify=True, cert=None):
-    """A requests session for the endpoint, with pylxd's unix socket transport."""
-    if get_session_for_url is not None:
-        return get_session_for_url(base, verify=verify, cert=cert)
-    # pylxd 2.2 (Debian 12's python3-pylxd) relies on requests-unixsocket instead.
-    if base.startswith("http+unix://"):
-        import requests_unixsocket
-        return requests_unixsocket.Session()
-    session = requests.Session()
-    session.verify = verify
-    session.cert = cert
-    return session
+class _Raw:
+    """What _send returns: status, reason, headers and body of one HTTP answer."""
+
+    def __init__(self, status, reason, headers, body):
+        self.status_code = status
+        self.reason = reason
+        self.headers = headers
+        self.body = body
 
 
 class Response:
@@ -250,7 +249,7 @@ class LXDClient:
         self._trust_password = trust_password
         self.request_count = 0
         self._trace_path = environ.get(TRACE_ENV)
-        self._session = None
+        self._conn = None
         self._server_info = None
         self._project_checked = self.project == "default"
         self._trust_attempted = False
@@ -271,41 +270,26 @@ class LXDClient:
                 self.server_cert_pem = load_pem_certificate(server_cert)
                 self.server_fingerprint = certificate_fingerprint(self.server_cert_pem)
 
-    # ------------------------------------------------------------ session
+    # ------------------------------------------------------------ connection
 
-    @property
-    def session(self):
-        if self._session is None:
-            if not HAS_PYLXD:
-                raise LXDError("the Python library pylxd (with requests) is required: pip install pylxd")
-            if self.scheme == "unix":
-                self._base = "http+unix://" + quote(self.endpoint, safe="")
-                self._session = _new_session(self._base)
-            else:
-                self._base = self.endpoint
-                self._session = _new_session(self._base, verify=self._tls_verify(),
-                                             cert=(self.client_cert, self.client_key))
-                if self.server_fingerprint:
-                    self._session.mount(self._base, _PinnedCertAdapter(self.server_fingerprint.replace(":", "")))
-                elif not self.verify:
-                    # An explicit opt-out: do not warn on every request.
-                    try:
-                        import urllib3
-                        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-                    except (ImportError, AttributeError):
-                        pass
-        return self._session
-
-    def _tls_verify(self):
-        # Given on every request: a session-level False loses to $REQUESTS_CA_BUNDLE in requests.
-        if self.scheme != "https":
-            return True
-        return bool(self.verify) and not self.server_fingerprint
+    def _connect(self, timeout):
+        if self.scheme == "unix":
+            return _UnixConnection(self.endpoint, timeout)
+        parsed = urlparse(self.endpoint)
+        if self.server_fingerprint or not self.verify:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        else:
+            context = ssl.create_default_context()
+        context.load_cert_chain(self.client_cert, self.client_key)
+        return _PinnedHTTPSConnection(parsed.hostname, parsed.port or DEFAULT_HTTPS_PORT, context, timeout,
+                                      self.server_fingerprint)
 
     def close(self):
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     # ------------------------------------------------------------ requests
 
@@ -390,19 +374,48 @@ class LXDClient:
                                % (what, timeout, op_path, status))
 
     def _send(self, method, path, params, data, headers, timeout):
-        session = self.session
-        url = self._base + path
+        timeout = timeout or self.timeout
+        target = quote(path, safe="/%:@") + ("?" + urlencode(params) if params else "")
+        payload = data.encode("utf-8") if data is not None else None
         self.request_count += 1
-        try:
-            raw = session.request(method, url, params=params, data=data, headers=headers,
-                                  timeout=timeout or self.timeout, verify=self._tls_verify())
-        except requests.exceptions.SSLError as exc:
-            raise self._tls_error(exc)
-        except requests.exceptions.Timeout:
-            raise LXDError("no answer from LXD at %s within %s seconds (%s %s)"
-                           % (self.url, timeout or self.timeout, method, path))
-        except requests.exceptions.ConnectionError as exc:
-            raise self._connection_error(exc)
+        for attempt in (1, 2):
+            if self._conn is None:
+                self._conn = self._connect(timeout)
+                reused = False
+            else:
+                reused = True
+            self._conn.timeout = timeout
+            if self._conn.sock is not None:
+                self._conn.sock.settimeout(timeout)
+            try:
+                self._conn.request(method, target, body=payload, headers=headers)
+                answer = self._conn.getresponse()
+                raw = _Raw(answer.status, answer.reason, answer.headers, answer.read())
+                break
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # A kept-alive connection the server has closed: one fresh try.
+                self.close()
+                if attempt == 2 or not reused:
+                    raise LXDError("LXD at %s closed the connection (%s %s)" % (self.url, method, path))
+            except _PinMismatch as exc:
+                self.close()
+                raise LXDError(
+                    "the server at %s presented a certificate (sha256 %s) that does not match the pinned "
+                    "server_cert (sha256 %s): refusing to talk to it" % (self.url, exc.presented,
+                                                                         self.server_fingerprint))
+            except ssl.SSLCertVerificationError as exc:
+                self.close()
+                raise LXDError(
+                    "cannot verify the TLS certificate of %s (sha256 %s): %s. LXD servers usually have a "
+                    "self-signed certificate: pin it with server_cert (a path or PEM: the server's server.crt, "
+                    "or lxc's servercerts/<remote>.crt); verify=false turns verification off"
+                    % (self.url, self._presented_fingerprint() or "unknown", exc.verify_message or exc))
+            except socket.timeout:
+                self.close()
+                raise LXDError("no answer from LXD at %s within %s seconds (%s %s)" % (self.url, timeout, method, path))
+            except (OSError, http.client.HTTPException) as exc:
+                self.close()
+                raise self._connection_error(exc)
         if self._trace_path:
             with open(self._trace_path, "a") as trace:
                 trace.write("%s %s %s\n" % (method, path, raw.status_code))
@@ -411,9 +424,9 @@ class LXDClient:
     @staticmethod
     def _decode(raw, method, path):
         try:
-            envelope = raw.json()
+            envelope = json.loads(raw.body.decode("utf-8"))
         except ValueError:
-            envelope = {"type": "error", "error": (raw.text or raw.reason or "").strip()[:300]}
+            envelope = {"type": "error", "error": (raw.body.decode("utf-8", "replace") or raw.reason or "").strip()[:300]}
         if not isinstance(envelope, dict):
             envelope = {"type": "error", "error": "unexpected answer to %s %s" % (method, path)}
         return envelope
@@ -517,35 +530,24 @@ class LXDClient:
         return LXDError("%s failed on %s (%s): %s" % (where, self.url, status, error), status_code=status, error=error)
 
     def _connection_error(self, exc):
-        reason = _root_cause(exc)
         if self.scheme == "unix":
-            if isinstance(reason, PermissionError):
+            if isinstance(exc, PermissionError):
                 return LXDError("permission denied on the LXD socket %s: run as root or as a member of the "
                                 "'lxd' group" % self.endpoint)
-            if isinstance(reason, FileNotFoundError) or not os.path.exists(self.endpoint):
+            if isinstance(exc, FileNotFoundError) or not os.path.exists(self.endpoint):
                 return LXDError("the LXD socket %s does not exist: is LXD installed and running?" % self.endpoint)
-            if isinstance(reason, ConnectionRefusedError):
+            if isinstance(exc, ConnectionRefusedError):
                 return LXDError("nothing answers on the LXD socket %s: is LXD running?" % self.endpoint)
-            return LXDError("cannot talk to LXD on %s: %s" % (self.endpoint, reason))
-        if isinstance(reason, ConnectionRefusedError):
+            return LXDError("cannot talk to LXD on %s: %s" % (self.endpoint, exc))
+        if isinstance(exc, ConnectionRefusedError):
             return LXDError("connection refused by %s: is LXD listening there (core.https_address)?" % self.url)
-        if isinstance(reason, socket.gaierror):
-            return LXDError("cannot resolve the host of %s: %s" % (self.url, reason))
-        return LXDError("cannot connect to %s: %s" % (self.url, reason))
-
-    def _tls_error(self, exc):
-        text = str(exc)
-        presented = self._presented_fingerprint()
-        if self.server_fingerprint and "ingerprint" in text:
-            return LXDError(
-                "the server at %s presented a certificate (sha256 %s) that does not match the pinned server_cert "
-                "(sha256 %s): refusing to talk to it" % (self.url, presented or "unknown", self.server_fingerprint))
-        if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
-            return LXDError(
-                "cannot verify the TLS certificate of %s (sha256 %s): LXD servers usually have a self-signed "
-                "certificate, so pin it with server_cert (a path or PEM: the server's server.crt, or lxc's "
-                "servercerts/<remote>.crt); verify=false turns verification off" % (self.url, presented or "unknown"))
-        return LXDError("TLS failure talking to %s: %s" % (self.url, _root_cause(exc)))
+        if isinstance(exc, socket.gaierror):
+            return LXDError("cannot resolve the host of %s: %s" % (self.url, exc))
+        if isinstance(exc, ssl.SSLError):
+            return LXDError("TLS failure talking to %s: %s" % (self.url, exc))
+        if isinstance(exc, OSError) and exc.errno is None and not str(exc):
+            return LXDError("cannot connect to %s" % self.url)
+        return LXDError("cannot connect to %s: %s" % (self.url, exc))
 
     def _presented_fingerprint(self):
         parsed = urlparse(self.endpoint)
@@ -554,18 +556,3 @@ class LXDClient:
         except (OSError, ValueError, TypeError):
             return None
         return certificate_fingerprint(pem)
-
-
-def _root_cause(exc):
-    """The innermost exception behind a requests/urllib3 error (e.g. FileNotFoundError)."""
-    seen = set()
-    current = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        nxt = getattr(current, "reason", None) or current.__cause__ or current.__context__
-        if nxt is None and current.args and isinstance(current.args[0], BaseException):
-            nxt = current.args[0]
-        if nxt is None:
-            break
-        current = nxt
-    return current

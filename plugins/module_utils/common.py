@@ -7,14 +7,9 @@
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ansible_collections.lxdops.server.plugins.module_utils.client import (
-    HAS_PYLXD,
-    PYLXD_IMPORT_ERROR,
-    LXDClient,
-    LXDError,
-)
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, LXDError
 
 # Documented once, in doc_fragments/connection.py.
 CONNECTION_ARGUMENT_SPEC = dict(
@@ -64,8 +59,6 @@ class LXDModule(AnsibleModule):
     @property
     def client(self):
         if self._client is None:
-            if not HAS_PYLXD:
-                self.fail_json(msg=missing_required_lib("pylxd"), exception=PYLXD_IMPORT_ERROR)
             try:
                 self._client = client_from_params(self.params)
             except LXDError as exc:
