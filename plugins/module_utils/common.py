@@ -53,8 +53,14 @@ class LXDModule(AnsibleModule):
 
     def __init__(self, module_options, **kwargs):
         kwargs.setdefault("supports_check_mode", True)
+        self.given = frozenset()
         super(LXDModule, self).__init__(argument_spec=argument_spec(**module_options), **kwargs)
         self._client = None
+
+    def _load_params(self):
+        super(LXDModule, self)._load_params()
+        # Options the task spelled out, so `option: null` (remove) differs from an option left out.
+        self.given = frozenset(k for k in self.params if not k.startswith("_ansible_"))
 
     @property
     def client(self):

@@ -56,11 +56,12 @@ class DifferenceTracker:
 
 
 def _put(tree, path, value):
+    if value is None:
+        return
     node = tree
     for part in path[:-1]:
         node = node.setdefault(part, {})
-    if value is not None:
-        node[path[-1]] = value
+    node[path[-1]] = value
 
 
 def plan_config(current, desired, replace=False, section="config"):

@@ -116,3 +116,26 @@ def run_module(lab, tmp_path_factory):
 @pytest.fixture
 def busybox(lab):
     return {"alias": lab["images"]["busybox"]["alias"]}
+
+
+@pytest.fixture(scope="session")
+def lxc_exec(lab):
+    """Run a command inside a primary-daemon instance (through the lxc client); return (rc, output)."""
+    def run(name, command, project="default"):
+        env = dict(os.environ, LXD_DIR=lab["daemons"]["primary"]["dir"])
+        proc = subprocess.run(["lxc", "exec", "--project", project, name, "--", "sh", "-c", command],
+                              env=env, capture_output=True, text=True, timeout=120, check=False)
+        return proc.returncode, proc.stdout + proc.stderr
+    return run
+
+
+@pytest.fixture
+def instance(run_module, busybox, unique):
+    """A running busybox instance on the primary; returns its name."""
+    def make(part="inst", **params):
+        name = unique(part)
+        params.setdefault("source", busybox)
+        result = run_module("lxd_instance", dict(name=name, **params))
+        assert not result.get("failed"), result.get("msg")
+        return name
+    return make

@@ -1,0 +1,163 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) lxdops developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: lxd_snapshot
+short_description: Manage snapshots of LXD instances
+version_added: 0.1.0
+description:
+  - Take, expire, rename, restore and delete snapshots of an instance.
+  - It only ever addresses C(/1.0/instances/<instance>/snapshots/<name>) with a non-empty O(name), and restores
+    through the instance's restore field. No input deletes or alters the instance itself (a mistyped
+    C(lxc delete c/snap) deletes the container; this module cannot).
+author:
+  - lxdops developers (@lxdops)
+extends_documentation_fragment:
+  - lxdops.server.connection
+  - lxdops.server.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  instance:
+    description:
+      - The instance the snapshot belongs to (a name, not V(instance/snapshot)).
+    type: str
+    required: true
+  name:
+    description:
+      - Name of the snapshot.
+      - Without it, O(state=present) takes a new snapshot named by the instance's C(snapshots.pattern) on every
+        run (what C(lxc snapshot <instance>) does), so the task always reports a change.
+      - Required for O(state=absent) and O(state=restored).
+    type: str
+  state:
+    description:
+      - V(present) takes the snapshot when it does not exist (and sets O(expires_at) on an existing one).
+      - V(absent) deletes it.
+      - V(restored) restores the instance to it; this always reports a change.
+    type: str
+    choices: [present, absent, restored]
+    default: present
+  stateful:
+    description:
+      - Include the running state (memory); needs CRIU on the server.
+    type: bool
+    default: false
+  expires_at:
+    description:
+      - When the snapshot expires, as an RFC 3339 time (V(2026-12-31T23:00:00Z)). Managed on existing snapshots too.
+    type: str
+  expiry:
+    description:
+      - When a new snapshot expires, relative to its creation, in LXD's C(snapshots.expiry) form (V(1d), V(2w),
+        V(6H), V(1M 2H 3d); M minutes, H hours, d days, w weeks, m months, y years). Only used when the snapshot
+        is taken.
+      - Mutually exclusive with O(expires_at).
+    type: str
+  new_name:
+    description:
+      - Rename the snapshot O(name) to this. When O(name) no longer exists and O(new_name) does, the rename is
+        considered done.
+    type: str
+  restart:
+    description:
+      - With O(state=restored) on a running instance, stop it, restore, and start it again (the safe order).
+      - V(false) restores the running instance directly.
+    type: bool
+    default: true
+  force_stop:
+    description:
+      - With O(restart=true), stop the instance forcibly instead of asking it to shut down.
+    type: bool
+    default: false
+seealso:
+  - module: lxdops.server.lxd_instance
+"""
+
+EXAMPLES = r"""
+- name: A snapshot before an upgrade, kept two weeks
+  lxdops.server.lxd_snapshot:
+    instance: web1
+    name: before-upgrade
+    expiry: 2w
+
+- name: Roll back (stop, restore, start)
+  lxdops.server.lxd_snapshot:
+    instance: web1
+    name: before-upgrade
+    state: restored
+
+- name: A snapshot named by the instance's snapshots.pattern
+  lxdops.server.lxd_snapshot:
+    instance: web1
+
+- name: Delete it
+  lxdops.server.lxd_snapshot:
+    instance: web1
+    name: before-upgrade
+    state: absent
+"""
+
+RETURN = r"""
+snapshots:
+  description: The instance's snapshots after the task.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Snapshot name.
+      type: str
+      sample: before-upgrade
+    created_at:
+      description: Creation time.
+      type: str
+      sample: "2026-11-29T20:00:00.123456Z"
+    expires_at:
+      description: Expiry time, or null when it never expires.
+      type: str
+      sample: "2026-12-13T20:00:00Z"
+    stateful:
+      description: Whether the running state is included.
+      type: bool
+      sample: false
+actions:
+  description: What was done (or would be done in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [stop, restore, start]
+"""
+
+from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
+from ansible_collections.lxdops.server.plugins.module_utils.snapshot import SnapshotManager
+
+
+def main():
+    module = LXDModule(
+        dict(
+            instance=dict(type="str", required=True),
+            name=dict(type="str"),
+            state=dict(type="str", choices=["present", "absent", "restored"], default="present"),
+            stateful=dict(type="bool", default=False),
+            expires_at=dict(type="str"),
+            expiry=dict(type="str"),
+            new_name=dict(type="str"),
+            restart=dict(type="bool", default=True),
+            force_stop=dict(type="bool", default=False),
+        ),
+        mutually_exclusive=[("expires_at", "expiry")],
+    )
+    SnapshotManager(module).run()
+
+
+if __name__ == "__main__":
+    main()
