@@ -23,10 +23,10 @@ from pathlib import Path
 
 import yaml
 
-from peers import community_general
-
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "tests" / "lab"))
+from peers import community_general  # noqa: E402  pylint: disable=wrong-import-position
 LAB = json.loads((ROOT / ".build" / "lab" / "lab.json").read_text())
 COUNT = int(os.environ.get("LXDOPS_BENCH_INSTANCES", "20"))
 REPEAT = int(os.environ.get("LXDOPS_BENCH_REPEAT", "3"))

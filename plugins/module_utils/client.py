@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import json
 import os
 import socket
 import ssl
-import http.client
+import struct
+import threading
 import time
 from urllib.parse import quote, unquote, urlencode, urlparse
 
@@ -32,6 +34,7 @@ DEFAULT_SOCKETS = (
 DEFAULT_HTTPS_PORT = 8443
 DEFAULT_TIMEOUT = 60
 TRACE_ENV = "LXDOPS_TRACE_FILE"
+EXEC_FAILURE_CODES = {"Command not found": 127, "Command not executable": 126}
 
 
 class LXDError(Exception):
@@ -213,6 +216,99 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
                 raise _PinMismatch(presented)
 
 
+class WebSocket:
+    """The client side of one RFC 6455 websocket, enough for LXD's exec streams."""
+
+    def __init__(self, sock, buffered=b""):
+        self._sock = sock
+        self._buffer = buffered
+        self._closed = False
+        sock.settimeout(None)
+
+    def _read(self, count):
+        while len(self._buffer) < count:
+            chunk = self._sock.recv(max(65536, count - len(self._buffer)))
+            if not chunk:
+                raise EOFError()
+            self._buffer += chunk
+        data, self._buffer = self._buffer[:count], self._buffer[count:]
+        return data
+
+    def _frame(self, opcode, payload):
+        header = bytearray([0x80 | opcode])
+        length = len(payload)
+        if length < 126:
+            header.append(0x80 | length)
+        elif length < 1 << 16:
+            header.append(0x80 | 126)
+            header += struct.pack("!H", length)
+        else:
+            header.append(0x80 | 127)
+            header += struct.pack("!Q", length)
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload)) if length < 4096 else _mask(payload, mask)
+        return bytes(header) + mask + masked
+
+    def send(self, data, opcode=0x2):
+        self._sock.sendall(self._frame(opcode, data))
+
+    def recv(self):
+        """The next message's bytes, or None once the peer ends the stream (close frame or empty text)."""
+        message = b""
+        while True:
+            try:
+                first, second = self._read(2)
+            except (EOFError, OSError):
+                return None
+            opcode, length = first & 0x0F, second & 0x7F
+            if length == 126:
+                length = struct.unpack("!H", self._read(2))[0]
+            elif length == 127:
+                length = struct.unpack("!Q", self._read(8))[0]
+            mask = self._read(4) if second & 0x80 else None
+            payload = self._read(length)
+            if mask:
+                payload = _mask(payload, mask)
+            if opcode == 0x8:
+                return None
+            if opcode == 0x9:
+                self.send(payload, opcode=0xA)
+                continue
+            if opcode == 0xA:
+                continue
+            message += payload
+            if first & 0x80:
+                if opcode == 0x1 and not message:
+                    return None  # LXD marks the end of a stream with an empty text message
+                return message
+
+    def drain_into(self, chunks):
+        while True:
+            data = self.recv()
+            if data is None:
+                return
+            chunks.append(data)
+
+    def close(self):
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._sock.sendall(self._frame(0x8, struct.pack("!H", 1000)))
+        except OSError:
+            pass
+        try:
+            self._sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+
+def _mask(payload, mask):
+    """XOR payload with the 4-byte mask, fast for large payloads."""
+    repeated = (mask * (len(payload) // 4 + 1))[:len(payload)]
+    return (int.from_bytes(payload, "big") ^ int.from_bytes(repeated, "big")).to_bytes(len(payload), "big")
+
+
 class _Raw:
     """What _send returns: status, reason, headers and body of one HTTP answer."""
 
@@ -368,58 +464,180 @@ class LXDClient:
                 return meta
             if status in ("Failure", "Cancelled"):
                 err = meta.get("err") or status
-                raise LXDError("%s failed: %s" % (what, err), status_code=meta.get("status_code"), error=err)
+                kind = LXDConflict if "already exists" in err else LXDError
+                raise kind("%s failed: %s" % (what, err), status_code=meta.get("status_code"), error=err)
             if time.monotonic() >= deadline:
                 raise LXDError("%s did not finish within %d seconds (LXD operation %s is %s)"
                                % (what, timeout, op_path, status))
 
-    def _send(self, method, path, params, data, headers, timeout):
+    def _send(self, method, path, params, data, headers, timeout, sink=None):
+        """One HTTP exchange on the kept-alive connection.
+
+        data: a JSON string, bytes, or a file object (streamed; its Content-Length must be in headers).
+        sink: a writable file object that receives a 200 answer's body in chunks instead of memory.
+        """
         timeout = timeout or self.timeout
         target = quote(path, safe="/%:@") + ("?" + urlencode(params) if params else "")
-        payload = data.encode("utf-8") if data is not None else None
+        payload = data.encode("utf-8") if isinstance(data, str) else data
+        start = payload.tell() if hasattr(payload, "read") else None
         self.request_count += 1
         for attempt in (1, 2):
-            if self._conn is None:
+            reused = self._conn is not None
+            if not reused:
                 self._conn = self._connect(timeout)
-                reused = False
-            else:
-                reused = True
             self._conn.timeout = timeout
             if self._conn.sock is not None:
                 self._conn.sock.settimeout(timeout)
             try:
                 self._conn.request(method, target, body=payload, headers=headers)
                 answer = self._conn.getresponse()
-                raw = _Raw(answer.status, answer.reason, answer.headers, answer.read())
+                if sink is not None and answer.status == 200:
+                    for chunk in iter(lambda: answer.read(1 << 20), b""):
+                        sink.write(chunk)
+                    raw = _Raw(answer.status, answer.reason, answer.headers, b"")
+                else:
+                    raw = _Raw(answer.status, answer.reason, answer.headers, answer.read())
                 break
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
                 # A kept-alive connection the server has closed: one fresh try.
                 self.close()
                 if attempt == 2 or not reused:
                     raise LXDError("LXD at %s closed the connection (%s %s)" % (self.url, method, path))
-            except _PinMismatch as exc:
+                if start is not None:
+                    payload.seek(start)
+            except Exception as exc:  # pylint: disable=broad-except
                 self.close()
-                raise LXDError(
-                    "the server at %s presented a certificate (sha256 %s) that does not match the pinned "
-                    "server_cert (sha256 %s): refusing to talk to it" % (self.url, exc.presented,
-                                                                         self.server_fingerprint))
-            except ssl.SSLCertVerificationError as exc:
-                self.close()
-                raise LXDError(
-                    "cannot verify the TLS certificate of %s (sha256 %s): %s. LXD servers usually have a "
-                    "self-signed certificate: pin it with server_cert (a path or PEM: the server's server.crt, "
-                    "or lxc's servercerts/<remote>.crt); verify=false turns verification off"
-                    % (self.url, self._presented_fingerprint() or "unknown", exc.verify_message or exc))
-            except socket.timeout:
-                self.close()
-                raise LXDError("no answer from LXD at %s within %s seconds (%s %s)" % (self.url, timeout, method, path))
-            except (OSError, http.client.HTTPException) as exc:
-                self.close()
-                raise self._connection_error(exc)
+                raise self._transport_error(exc, timeout, "%s %s" % (method, path))
         if self._trace_path:
             with open(self._trace_path, "a") as trace:
                 trace.write("%s %s %s\n" % (method, path, raw.status_code))
         return raw
+
+    def _transport_error(self, exc, timeout, what):
+        """The LXDError for a failure below HTTP (socket, TLS, pinning); other exceptions pass unchanged."""
+        if isinstance(exc, LXDError):
+            return exc
+        if isinstance(exc, _PinMismatch):
+            return LXDError(
+                "the server at %s presented a certificate (sha256 %s) that does not match the pinned "
+                "server_cert (sha256 %s): refusing to talk to it" % (self.url, exc.presented, self.server_fingerprint))
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return LXDError(
+                "cannot verify the TLS certificate of %s (sha256 %s): %s. LXD servers usually have a "
+                "self-signed certificate: pin it with server_cert (a path or PEM: the server's server.crt, "
+                "or lxc's servercerts/<remote>.crt); verify=false turns verification off"
+                % (self.url, self._presented_fingerprint() or "unknown", exc.verify_message or exc))
+        if isinstance(exc, socket.timeout):
+            return LXDError("no answer from LXD at %s within %s seconds (%s)" % (self.url, timeout, what))
+        if isinstance(exc, (OSError, http.client.HTTPException)):
+            return self._connection_error(exc)
+        return exc
+
+    def request_raw(self, method, path, params=None, data=None, headers=None, sink=None, project=True, timeout=None):
+        """A request whose body or answer is not JSON (the files API); raises LXDError on an error answer."""
+        params = dict(params or {})
+        if project is True and self.project != "default":
+            params["project"] = self.project
+            if not self._project_checked:
+                self._check_project()
+        raw = self._send(method, path, params, data, dict(headers or {}), timeout, sink=sink)
+        if raw.status_code >= 400:
+            envelope = self._decode(raw, method, path)
+            raise self._error(envelope.get("error_code") or raw.status_code, envelope.get("error") or raw.reason,
+                              method, path, params.get("project"))
+        return raw
+
+    # ------------------------------------------------------------ exec and files
+
+    def websocket(self, operation, secret, timeout=None):
+        """Open the websocket of an operation (exec's stdin, stdout, stderr or control)."""
+        conn = self._connect(timeout or self.timeout)
+        target = operation + "/websocket?" + urlencode({"secret": secret})
+        try:
+            conn.connect()
+            sock = conn.sock
+            conn.sock = None  # the websocket owns the socket from here on
+            key = base64.b64encode(os.urandom(16)).decode("ascii")
+            sock.sendall(("GET %s HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % (target, key)).encode("ascii"))
+            buffered = b""
+            while b"\r\n\r\n" not in buffered:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    raise LXDError("LXD closed the websocket of %s before answering" % operation)
+                buffered += chunk
+        except Exception as exc:  # pylint: disable=broad-except
+            conn.close()
+            raise self._transport_error(exc, timeout or self.timeout, "websocket of %s" % operation)
+        head, _sep, rest = buffered.partition(b"\r\n\r\n")
+        status_line = head.split(b"\r\n", 1)[0].decode("latin-1")
+        if " 101 " not in status_line + " ":
+            sock.close()
+            raise LXDError("LXD refused the websocket of %s: %s" % (operation, status_line))
+        return WebSocket(sock, rest)
+
+    def execute(self, instance, command, stdin=b"", environment=None, cwd=None, user=None, group=None):
+        """Run a command in an instance; return (exit code, stdout bytes, stderr bytes)."""
+        body = {"command": list(command), "wait-for-websocket": True, "interactive": False,
+                "environment": dict(environment or {})}
+        if cwd:
+            body["cwd"] = cwd
+        if user is not None:
+            body["user"] = user
+        if group is not None:
+            body["group"] = group
+        response = self.request("POST", api_path("instances", instance, "exec"), body=body, wait=False)
+        fds = ((response.metadata or {}).get("metadata") or {}).get("fds") or {}
+        if not response.operation or not fds:
+            raise LXDError("LXD did not start %r in %s with websockets" % (command[0], instance))
+        sockets = {}
+        try:
+            for fd in ("control", "0", "1", "2"):
+                sockets[fd] = self.websocket(response.operation, fds[fd])
+            outputs = {"1": [], "2": []}
+            readers = [threading.Thread(target=sockets[fd].drain_into, args=(outputs[fd],)) for fd in ("1", "2")]
+            for reader in readers:
+                reader.daemon = True
+                reader.start()
+            stdin_ws = sockets["0"]
+            for offset in range(0, len(stdin or b""), 1 << 16):
+                stdin_ws.send(stdin[offset:offset + (1 << 16)])
+            stdin_ws.close()
+            for reader in readers:
+                reader.join()
+            try:
+                result = self.wait_operation(response.operation, what="exec of %r in %s" % (command[0], instance),
+                                             timeout=max(self.timeout, 3600))
+                code = (result.get("metadata") or {}).get("return")
+            except LXDError as exc:
+                # LXD fails the operation for exit codes 126 and 127; to the caller they are exit codes.
+                code = EXEC_FAILURE_CODES.get(exc.error)
+                if code is None:
+                    raise
+        finally:
+            for ws in sockets.values():
+                ws.close()
+        return (code if code is not None else -1), b"".join(outputs["1"]), b"".join(outputs["2"])
+
+    def push_file(self, instance, path, source, size, mode=None, uid=None, gid=None):
+        """Write a file in an instance from a readable binary file object of `size` bytes."""
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size),
+                   "X-LXD-type": "file", "X-LXD-write": "overwrite"}
+        if mode is not None:
+            headers["X-LXD-mode"] = "%04o" % mode
+        if uid is not None:
+            headers["X-LXD-uid"] = str(uid)
+        if gid is not None:
+            headers["X-LXD-gid"] = str(gid)
+        self.request_raw("POST", api_path("instances", instance, "files"), params={"path": path}, data=source,
+                         headers=headers, timeout=max(self.timeout, 600))
+
+    def pull_file(self, instance, path, sink):
+        """Copy a file out of an instance into a writable binary file object."""
+        raw = self.request_raw("GET", api_path("instances", instance, "files"), params={"path": path}, sink=sink,
+                               timeout=max(self.timeout, 600))
+        if raw.headers.get("X-LXD-type", "file") != "file":
+            raise LXDError("%s in %s is a %s, not a file" % (path, instance, raw.headers.get("X-LXD-type")))
 
     @staticmethod
     def _decode(raw, method, path):
@@ -495,6 +713,10 @@ class LXDClient:
             return certificate_fingerprint(handle.read())
 
     # ------------------------------------------------------------ errors
+
+    def check_project(self):
+        """Fail with a clear message when this client's project does not exist (LXD lists nothing for it)."""
+        self._check_project()
 
     def _check_project(self):
         self._project_checked = True

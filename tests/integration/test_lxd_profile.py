@@ -13,6 +13,7 @@ import subprocess
 import uuid
 
 import pytest
+from bad_config_values import BAD
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, api_path
 
@@ -204,3 +205,13 @@ def test_over_https(run_module, remote_https, remote_unix, unique):
     assert run_module("lxd_profile", params)["changed"]
     assert not run_module("lxd_profile", params)["changed"]
     assert remote_unix.exists(api_path("profiles", name)) is not None
+
+
+@pytest.mark.parametrize("key, value, form", BAD)
+def test_every_bad_value_fails_before_any_request(run_module, primary, unique, key, value, form):
+    """The whole table of bad values, through the module: no request, nothing created, the message says why."""
+    name = unique("badvalue")
+    result = run_module("lxd_profile", dict(name=name, config={key: value}))
+    assert result["failed"] and result["_requests"] == 0
+    assert key in result["msg"] and form in result["msg"]
+    assert primary.exists(api_path("profiles", name)) is None

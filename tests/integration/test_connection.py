@@ -1,0 +1,181 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lxdops developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The lxdops.server.lxd connection plugin on the lab's Debian system container, beside community.general.lxd."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, api_path
+
+from conftest import ROOT, TESTS
+
+sys.path.insert(0, os.path.join(TESTS, "lab"))
+from peers import community_general  # noqa: E402  pylint: disable=wrong-import-position
+
+PLAY = """
+- name: Exercise the connection
+  hosts: "{{ target }}"
+  gather_facts: true
+  tasks:
+    - name: Facts came through
+      ansible.builtin.assert:
+        that:
+          - ansible_distribution == 'Debian'
+          - ansible_distribution_release == 'bookworm'
+    - name: Small file
+      ansible.builtin.copy:
+        content: "hello from {{ label }}\\n"
+        dest: /root/hello-{{ label }}.txt
+        mode: "0640"
+    - name: Large file
+      ansible.builtin.copy:
+        src: "{{ big_file }}"
+        dest: /root/big-{{ label }}.bin
+        mode: "0600"
+    - name: Checksum in the instance
+      ansible.builtin.stat:
+        path: /root/big-{{ label }}.bin
+        checksum_algorithm: sha256
+      register: big
+    - name: Same bytes
+      ansible.builtin.assert:
+        that: big.stat.checksum == big_sha256
+    - name: Fetch it back
+      ansible.builtin.fetch:
+        src: /root/big-{{ label }}.bin
+        dest: "{{ fetch_dir }}/big-{{ label }}.bin"
+        flat: true
+    - name: A failing command
+      ansible.builtin.command: sh -c "echo out; echo to-stderr >&2; exit 3"
+      register: failing
+      failed_when: false
+      changed_when: false
+    - name: Exit code and stderr pass through
+      ansible.builtin.assert:
+        that:
+          - failing.rc == 3
+          - failing.stdout == 'out'
+          - failing.stderr == 'to-stderr'
+    - name: An unprivileged user
+      ansible.builtin.user:
+        name: lxdopsuser
+    - name: Run as that user
+      ansible.builtin.command: id -un
+      become: true
+      become_user: lxdopsuser
+      register: who
+      changed_when: false
+    - name: Become worked
+      ansible.builtin.assert:
+        that: who.stdout == 'lxdopsuser'
+"""
+
+
+def run_play(tmp_path, inventory_config, extra, env=None, collections=None):
+    folder = tmp_path / ("run-%d" % len(list(tmp_path.glob("run-*"))))
+    folder.mkdir()
+    (folder / "test.lxd.yml").write_text(yaml.safe_dump(dict({"plugin": "lxdops.server.lxd"}, **inventory_config)))
+    (folder / "play.yml").write_text(PLAY)
+    (folder / "vars.yml").write_text(yaml.safe_dump(extra))
+    environ = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=":".join([os.path.join(ROOT, ".build", "collections")]
+                                                                 + (collections or [])),
+                   ANSIBLE_NOCOLOR="1", ANSIBLE_PYTHON_INTERPRETER="/usr/bin/python3",
+                   ANSIBLE_LOCAL_TEMP=str(folder / "tmp"), ANSIBLE_HOST_KEY_CHECKING="0")
+    environ.update(env or {})
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+                           "-i", str(folder / "test.lxd.yml"), "-e", "@%s" % (folder / "vars.yml"),
+                           str(folder / "play.yml")], env=environ, capture_output=True, text=True, timeout=900,
+                          check=False)
+    recap = re.search(r"ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", proc.stdout)
+    return proc, recap
+
+
+@pytest.fixture(scope="module")
+def system_container(lab):
+    """A running Debian bookworm system container (python3, sudo) on the primary daemon."""
+    client = LXDClient(url=lab["daemons"]["primary"]["url"])
+    name = lab["prefix"] + "conn"
+    client.post("/1.0/instances", {"name": name, "source": {"type": "image",
+                                                            "alias": lab["images"]["bookworm"]["alias"]}})
+    client.put(api_path("instances", name, "state"), {"action": "start", "timeout": 60})
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        code, out, _err = client.execute(name, ["systemctl", "is-system-running"])
+        if out.strip() in (b"running", b"degraded"):
+            break
+        time.sleep(1)
+    return name
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("payload") / "big.bin"
+    with open(path, "wb") as handle:
+        for _block in range(50):
+            handle.write(os.urandom(1 << 20))
+    with open(path, "rb") as handle:
+        digest = hashlib.sha256(handle.read()).hexdigest()
+    return str(path), digest
+
+
+def extra_vars(target, label, big_file, fetch_dir):
+    return {"target": target, "label": label, "big_file": big_file[0], "big_sha256": big_file[1],
+            "fetch_dir": str(fetch_dir)}
+
+
+@pytest.mark.parametrize("pipelining", ["1", "0"])
+def test_play_over_the_api(tmp_path, lab, system_container, big_file, pipelining):
+    config = {"name_regex": "^%s$" % system_container}
+    proc, recap = run_play(tmp_path, config, extra_vars(system_container, "api" + pipelining, big_file, tmp_path),
+                           env={"ANSIBLE_PIPELINING": pipelining})
+    assert recap and recap.group(3) == "0" and recap.group(4) == "0", proc.stdout[-4000:] + proc.stderr[-2000:]
+    with open(tmp_path / ("big-api%s.bin" % pipelining), "rb") as handle:
+        assert hashlib.sha256(handle.read()).hexdigest() == big_file[1]
+
+
+def test_same_play_over_community_general_lxd(tmp_path, lab, system_container, big_file):
+    """The peer connection (lxc exec / lxc file) runs the same play, for comparison."""
+    config = {"name_regex": "^%s$" % system_container, "connection": "community.general.lxd",
+              "compose": {"ansible_lxd_host": "lxd_name"}}
+    proc, recap = run_play(tmp_path, config, extra_vars(system_container, "peer", big_file, tmp_path),
+                           collections=[community_general()])
+    assert recap and recap.group(3) == "0" and recap.group(4) == "0", proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+def test_stopped_instance_is_reported(tmp_path, lab, busybox, run_module, unique, big_file):
+    name = unique("stopped")
+    run_module("lxd_instance", dict(name=name, source=busybox, state="stopped"))
+    proc, recap = run_play(tmp_path, {"name_regex": "^%s$" % name}, extra_vars(name, "x", big_file, tmp_path))
+    assert recap and recap.group(3) == "1", proc.stdout
+    assert "is Stopped" in proc.stdout and "start it" in proc.stdout
+
+
+def test_raw_over_https(tmp_path, lab, remote_https, run_module, busybox, unique):
+    """The second daemon over https: the connection needs only the inventory's variables (no lxc remote)."""
+    name = unique("https")
+    run_module("lxd_instance", dict(remote_https, name=name, source=busybox))
+    remote = lab["daemons"]["remote"]
+    folder = tmp_path / "https"
+    folder.mkdir()
+    (folder / "test.lxd.yml").write_text(yaml.safe_dump({
+        "plugin": "lxdops.server.lxd", "name_regex": "^%s$" % name,
+        "servers": [{"name": "remote", "url": remote["https_url"], "server_cert": remote["server_cert"],
+                     "client_cert": lab["client_cert"], "client_key": lab["client_key"]}]}))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCAL_TEMP=str(folder / "tmp"))
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible"), "-i", str(folder / "test.lxd.yml"),
+                           name, "-m", "ansible.builtin.raw", "-a", "echo over-https; uname -s; exit 0"],
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0 and "over-https" in proc.stdout and "Linux" in proc.stdout, proc.stdout + proc.stderr
