@@ -12,6 +12,10 @@ version_added: 0.1.0
 description:
   - Reads every instance of one or more LXD servers, with their state, in one request per server
     (C(GET /1.0/instances?recursion=2), across all projects when asked).
+  - Host variables (prefix C(lxd_)) - C(lxd_name), C(lxd_server), C(lxd_project), C(lxd_status), C(lxd_type),
+    C(lxd_location), C(lxd_profiles), C(lxd_architecture), C(lxd_os), C(lxd_release), C(lxd_description),
+    C(lxd_created_at), C(lxd_last_used_at), C(lxd_addresses) (per interface and family), C(lxd_snapshots_count),
+    C(lxd_config) (expanded, without LXD's internal ID maps) and C(lxd_devices) (expanded).
   - Groups hosts by server, project, profile, status, type, location (cluster member), OS and release
     (V(lxd_server_primary), V(lxd_profile_default), V(lxd_status_running), V(lxd_os_debian) ...; characters other
     than letters, digits and C(_) become C(_)), and supports C(compose), C(groups) and C(keyed_groups).
@@ -66,6 +70,14 @@ options:
     description: Seconds to wait for each server.
     type: int
     default: 60
+  fetch_state:
+    description:
+      - Read the instances' state (addresses, for C(lxd_addresses) and C(ansible_host)) with them.
+      - LXD computes the state of every running instance for this, which is most of the time the request takes
+        on large servers. V(false) reads config, status, profiles and location only (no addresses, no
+        C(ansible_host)), which is all the P(lxdops.server.lxd#connection) plugin needs.
+    type: bool
+    default: true
   status:
     description:
       - Keep only instances with one of these statuses (V(Running), V(stopped), ... any LXD status, any case).
@@ -212,8 +224,12 @@ def instance_matches(instance, filters):
     return True
 
 
+# LXD's internal ID maps: large, and of no use in a play.
+_IDMAP_KEYS = ("volatile.idmap.current", "volatile.idmap.next", "volatile.last_state.idmap")
+
+
 def host_variables(instance, server):
-    config = instance.get("expanded_config") or {}
+    config = dict((k, v) for k, v in (instance.get("expanded_config") or {}).items() if k not in _IDMAP_KEYS)
     return {
         "lxd_name": instance.get("name"),
         "lxd_server": server,
@@ -282,7 +298,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 client = LXDClient(url=server["url"], client_cert=server["client_cert"],
                                    client_key=server["client_key"], server_cert=server["server_cert"],
                                    verify=server["verify"], project=server["project"], timeout=server["timeout"])
-                params = {"recursion": 2}
+                params = {"recursion": 2 if self.get_option("fetch_state") else 1}
                 if server["all_projects"]:
                     params["all-projects"] = "true"
                 # The project is passed as a name so the client does not check it first: one request per server.

@@ -82,9 +82,8 @@ BOOKWORM_RECIPE = {
     "suite": "bookworm",
     "variant": "minbase",
     "packages": [
-        "lxd", "lxd-client", "dnsmasq-base", "iptables", "nftables", "python3", "python3-pylxd",
-        # debootstrap does not resolve virtual packages: python3-cryptography needs this one named.
-        "python3-cffi-backend", "python3-yaml", "systemd", "systemd-sysv", "udev", "iproute2",
+        "lxd", "lxd-client", "dnsmasq-base", "iptables", "nftables", "python3", "python3-yaml",
+        "systemd", "systemd-sysv", "udev", "iproute2",
         "openssh-server", "sudo", "cron", "btrfs-progs", "zfs-fuse", "ca-certificates",
     ],
     "files": {
