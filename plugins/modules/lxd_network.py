@@ -1,0 +1,111 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) lxdops developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: lxd_network
+short_description: Manage LXD networks
+version_added: 0.1.0
+description:
+  - Create, update and delete LXD managed networks (bridges and the other network types).
+  - Only the config keys given are managed; a key set to V(null) is removed.
+  - V(ipv4.address) and V(ipv6.address) are validated before any request - V(auto), V(none), or the bridge's own
+    address with its prefix length.
+  - Deleting a network in use is refused, naming its users. Host interfaces LXD does not manage are never touched.
+author:
+  - lxdops developers (@lxdops)
+extends_documentation_fragment:
+  - lxdops.server.connection
+  - lxdops.server.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  name:
+    description:
+      - Name of the network (also its interface name on the host, so at most 15 characters).
+    type: str
+    required: true
+  state:
+    description:
+      - Whether the network exists.
+    type: str
+    choices: [present, absent]
+    default: present
+  type:
+    description:
+      - Network type; V(bridge) when creating without it. It cannot change.
+    type: str
+    choices: [bridge, macvlan, sriov, ovn, physical]
+  config:
+    description:
+      - Network config keys (V(ipv4.address), V(ipv4.nat), V(ipv6.address), V(dns.domain), V(bridge.mtu) ...).
+        Values may be YAML scalars.
+    type: dict
+  description:
+    description:
+      - Description of the network.
+    type: str
+seealso:
+  - module: lxdops.server.lxd_profile
+"""
+
+EXAMPLES = r"""
+- name: The bridge of the manual, without NAT or IPv6
+  lxdops.server.lxd_network:
+    name: lxdbr0
+    config:
+      ipv4.address: 10.10.10.1/24
+      ipv4.nat: false
+      ipv6.address: none
+"""
+
+RETURN = r"""
+network:
+  description: The network as LXD shows it; empty when absent or about to be created in check mode.
+  returned: success
+  type: dict
+  contains:
+    config:
+      description: Config keys.
+      type: dict
+    used_by:
+      description: API urls of what uses the network.
+      type: list
+      elements: str
+    managed:
+      description: Whether LXD manages it (always true for networks this module manages).
+      type: bool
+actions:
+  description: What was done (or would be done in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [create]
+"""
+
+from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
+from ansible_collections.lxdops.server.plugins.module_utils.network import NETWORK_TYPES, NetworkManager
+
+
+def main():
+    module = LXDModule(
+        dict(
+            name=dict(type="str", required=True),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            type=dict(type="str", choices=list(NETWORK_TYPES)),
+            config=dict(type="dict"),
+            description=dict(type="str"),
+        ),
+    )
+    NetworkManager(module).run()
+
+
+if __name__ == "__main__":
+    main()

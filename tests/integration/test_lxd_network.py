@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lxdops developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""lxdops.server.lxd_network against the lab's real daemon: bridges without NAT or a route out."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from ansible_collections.lxdops.server.plugins.module_utils.client import api_path
+
+
+@pytest.fixture
+def bridge_name(primary):
+    # Interface names are at most 15 characters; the lab cleans networks named lxdops-t*.
+    name = "lxdops-t" + uuid.uuid4().hex[:6]
+    yield name
+    if primary.exists(api_path("networks", name)) is not None:
+        primary.delete(api_path("networks", name))
+
+
+def test_bridge_create_update_delete(run_module, primary, bridge_name):
+    params = dict(name=bridge_name, config={"ipv4.address": "10.213.90.1/24", "ipv4.nat": False,
+                                            "ipv6.address": "none"}, description="test bridge")
+    check = run_module("lxd_network", params, check=True)
+    assert check["changed"] and primary.exists(api_path("networks", bridge_name)) is None
+    first = run_module("lxd_network", params)
+    assert first["changed"] and first["network"]["type"] == "bridge"
+    config = primary.get(api_path("networks", bridge_name)).metadata["config"]
+    assert config["ipv4.address"] == "10.213.90.1/24" and config["ipv4.nat"] == "false"
+    second = run_module("lxd_network", params)
+    assert not second["changed"] and second["_requests"] == 1
+    result = run_module("lxd_network", dict(name=bridge_name, config={"ipv4.address": "10.213.91.1/24",
+                                                                      "ipv4.dhcp": None}))
+    assert result["changed"]
+    assert result["diff"] == {"before": {"config": {"ipv4.address": "10.213.90.1/24"}},
+                              "after": {"config": {"ipv4.address": "10.213.91.1/24"}}}
+    assert run_module("lxd_network", dict(name=bridge_name, state="absent"))["changed"]
+    assert primary.exists(api_path("networks", bridge_name)) is None
+
+
+def test_network_in_use_is_not_deleted(run_module, primary, bridge_name, unique):
+    run_module("lxd_network", dict(name=bridge_name, config={"ipv4.address": "10.213.92.1/24", "ipv4.nat": False,
+                                                             "ipv6.address": "none"}))
+    profile = unique("onbridge")
+    run_module("lxd_profile", dict(name=profile, devices={"eth0": {"type": "nic", "network": bridge_name,
+                                                                   "name": "eth0"}}))
+    result = run_module("lxd_network", dict(name=bridge_name, state="absent"))
+    assert result["failed"] and profile in result["msg"]
+    run_module("lxd_profile", dict(name=profile, state="absent"))
+
+
+def test_host_interfaces_are_never_touched(run_module):
+    result = run_module("lxd_network", dict(name="lo", state="absent"))
+    assert result["failed"] and "does not manage" in result["msg"]
+
+
+@pytest.mark.parametrize("config, words", [
+    ({"ipv4.address": "10.213.93.0/24"}, ["network address"]),
+    ({"ipv4.nat": "maybe"}, ["ipv4.nat"]),
+])
+def test_bad_input_fails_before_any_request(run_module, bridge_name, config, words):
+    result = run_module("lxd_network", dict(name=bridge_name, config=config))
+    assert result["failed"] and result["_requests"] == 0
+    for word in words:
+        assert word in result["msg"]
