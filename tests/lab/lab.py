@@ -82,7 +82,7 @@ BOOKWORM_RECIPE = {
     "suite": "bookworm",
     "variant": "minbase",
     "packages": [
-        "lxd", "lxd-client", "dnsmasq-base", "iptables", "nftables", "python3", "python3-yaml",
+        "lxd", "lxd-client", "dnsmasq-base", "iptables", "nftables", "python3", "python3-yaml", "python3-apt",
         "systemd", "systemd-sysv", "udev", "iproute2",
         "openssh-server", "sudo", "cron", "btrfs-progs", "zfs-fuse", "ca-certificates",
     ],
