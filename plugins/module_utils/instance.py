@@ -28,6 +28,11 @@ STATES = ("present", "started", "stopped", "restarted", "frozen", "absent")
 WRITABLE = ("architecture", "config", "devices", "ephemeral", "profiles", "stateful", "description")
 
 
+def writable(instance):
+    """The PUT body that leaves an instance as it is (its own fields, as LXD returned them)."""
+    return dict((k, instance[k]) for k in WRITABLE if k in instance)
+
+
 def instance_addresses(instance):
     """{interface: [global addresses]} from an instance's state (loopback and link-local left out)."""
     network = ((instance or {}).get("state") or {}).get("network") or {}
@@ -214,7 +219,7 @@ class InstanceManager(Manager):
         if not (config_changes.has_changes or device_changes.has_changes or profiles != current.get("profiles")
                 or description != current.get("description") or ephemeral != current.get("ephemeral")):
             return
-        body = dict((k, current.get(k)) for k in WRITABLE if k in current)
+        body = writable(current)
         body.update(config=config, devices=devices, profiles=profiles, description=description, ephemeral=ephemeral)
         # A PUT never changes the run state: a stopped instance stays stopped.
         self.write("update", self.client.put, self.path, body, etag=current.get("_etag"))

@@ -17,6 +17,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.config import (
     to_lxd_string,
 )
 from ansible_collections.lxdops.server.plugins.module_utils.diff import plan_config
+from ansible_collections.lxdops.server.plugins.module_utils.instance import writable
 from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager, check_name
 from ansible_collections.lxdops.server.plugins.module_utils.profile import check_profile_name
 
@@ -38,8 +39,6 @@ LIMIT_OPTIONS = {
     "network_ingress": ("nic", "limits.ingress"),
     "network_egress": ("nic", "limits.egress"),
 }
-
-WRITABLE = ("architecture", "config", "devices", "ephemeral", "profiles", "stateful", "description")
 
 
 def normalize_limits(params, given):
@@ -172,7 +171,7 @@ class LimitsManager(Manager):
         if not changed:
             return None
         if p["instance"]:
-            body = dict((k, current.get(k)) for k in WRITABLE if k in current)
+            body = writable(current)
         else:
             body = {"description": current.get("description", "")}
         body.update(config=config, devices=devices)

@@ -16,6 +16,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.config import (
     normalize_devices,
 )
 from ansible_collections.lxdops.server.plugins.module_utils.diff import plan_config, plan_devices, plan_value
+from ansible_collections.lxdops.server.plugins.module_utils.instance import writable
 from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager
 
 
@@ -126,8 +127,7 @@ class ProfileManager(Manager):
     def detach(self, name, project, instance, detached):
         path = api_path("instances", instance)
         response = self.client.get(path, project=project)
-        body = dict((k, v) for k, v in response.metadata.items()
-                    if k in ("architecture", "config", "devices", "ephemeral", "profiles", "stateful", "description"))
+        body = writable(response.metadata)
         before = list(body["profiles"])
         body["profiles"] = [prof for prof in before if prof != name]
         self.write("detach " + _label(project, instance), self.client.put, path, body, etag=response.etag,
