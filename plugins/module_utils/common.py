@@ -74,3 +74,14 @@ class LXDModule(AnsibleModule):
     def fail_lxd(self, exc, **result):
         """Fail with an LXDError's message (and whatever partial result the caller has)."""
         self.fail_json(msg=exc.message, **result)
+
+
+def remote_argument_spec():
+    """The connection options again, as suboptions for a second server (a replica target, a peer)."""
+    spec = {}
+    for name, option in CONNECTION_ARGUMENT_SPEC.items():
+        option = dict(option)
+        option.pop("fallback", None)
+        spec[name] = option
+    spec["url"]["required"] = True
+    return spec

@@ -1,0 +1,223 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) lxdops developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: lxd_replica
+short_description: Copy or refresh instances to another LXD server (the snapshot server)
+version_added: 0.1.0
+description:
+  - Copies instances of this server (the connection options) to O(remote) the first time, and refreshes the
+    copies afterwards (what C(lxc copy --refresh c remote:c) does), with the target pulling from this server.
+  - A running source is refreshed as it runs. A running replica is never overwritten - it is skipped, reported,
+    and the task fails at the end so the run does not look complete.
+  - The replica's own C(snapshots.schedule) is switched off (snapshots are taken on the source and travel with
+    the refresh); the source's value is kept in C(user.lxdops.source.snapshots.schedule) for a failover.
+  - O(target_config) is applied after every copy or refresh, because a refresh brings the source's config back.
+  - Every instance is tried, O(retries) more times on failure, in O(parallel) workers; there is one result per
+    instance, and the task fails at the end if any instance failed. A failed refresh never deletes a replica.
+  - LXD 6.8 and later also have replicators (C(lxc replicator)), which schedule refreshes inside LXD. This module
+    keeps the schedule and the per-instance report in Ansible (or in the lxdops-replicate command of the
+    C(lxdops.server.snapshot_server) role) and works with LXD 5.0 and later.
+author:
+  - lxdops developers (@lxdops)
+extends_documentation_fragment:
+  - lxdops.server.connection
+  - lxdops.server.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  instances:
+    description:
+      - Names of the instances to replicate, or V(all).
+    type: list
+    elements: str
+    required: true
+  remote:
+    description:
+      - The server that keeps the replicas, with the same connection options as this server
+        (O(remote.url) is required and must be https).
+    type: dict
+    required: true
+    suboptions:
+      url:
+        description: The target server, V(https://host:8443).
+        type: str
+        required: true
+      client_cert:
+        description: Client certificate for the target.
+        type: path
+        aliases: [cert_file]
+      client_key:
+        description: Key of O(remote.client_cert).
+        type: path
+        aliases: [key_file]
+      server_cert:
+        description: The target's certificate to pin (path or PEM).
+        type: str
+      verify:
+        description: Verify the target's TLS certificate.
+        type: bool
+        default: true
+        aliases: [validate_certs]
+      trust_token:
+        description: Token to become trusted by the target, used once. Never logged.
+        type: str
+      trust_password:
+        description: Trust password of the target, used once. Never logged.
+        type: str
+      project:
+        description: Project on the target.
+        type: str
+        default: default
+      timeout:
+        description: Seconds for each request to the target.
+        type: int
+        default: 60
+  refresh:
+    description:
+      - Refresh replicas that exist. With V(false), existing replicas are skipped.
+    type: bool
+    default: true
+  instance_only:
+    description:
+      - Copy the instances without their snapshots.
+    type: bool
+    default: false
+  target_config:
+    description:
+      - Config applied to every replica after each copy or refresh. A key set to V(null) or an empty string is
+        removed. C(snapshots.schedule) is removed unless given here.
+    type: dict
+    default: {boot.autostart: false}
+  parallel:
+    description:
+      - How many instances are replicated at once.
+    type: int
+    default: 2
+  retries:
+    description:
+      - How many more times a failed instance is tried.
+    type: int
+    default: 1
+  source_address:
+    description:
+      - The address (V(host:port)) at which the target reaches this server. Defaults to the first of this
+        server's own addresses.
+    type: str
+seealso:
+  - role: lxdops.server.snapshot_server
+"""
+
+EXAMPLES = r"""
+- name: Every instance of the primary to the snapshot server, autostart off
+  lxdops.server.lxd_replica:
+    instances: all
+    remote:
+      url: https://lxd-snapshot.lan:8443
+      server_cert: /etc/lxdops/lxd-snapshot.crt
+    target_config:
+      boot.autostart: false
+  register: replication
+
+- name: The report
+  ansible.builtin.debug:
+    msg: "{{ replication.results | map(attribute='action') | list }}"
+"""
+
+RETURN = r"""
+results:
+  description: One result per instance, in the order given.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Instance name.
+      type: str
+    action:
+      description: created, refreshed, skipped or failed (in check mode, what would be done).
+      type: str
+      sample: refreshed
+    seconds:
+      description: How long it took.
+      type: float
+    attempts:
+      description: How many tries.
+      type: int
+    error:
+      description: Why it failed.
+      type: str
+    reason:
+      description: Why it was skipped.
+      type: str
+summary:
+  description: Count of instances per action.
+  returned: always
+  type: dict
+  sample: {"created": 1, "refreshed": 18, "skipped": 1, "failed": 0}
+"""
+
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError
+from ansible_collections.lxdops.server.plugins.module_utils.common import (
+    LXDModule,
+    client_from_params,
+    remote_argument_spec,
+)
+from ansible_collections.lxdops.server.plugins.module_utils.replica import Replicator, check_names
+
+
+def main():
+    module = LXDModule(
+        dict(
+            instances=dict(type="list", elements="str", required=True),
+            remote=dict(type="dict", required=True, options=remote_argument_spec()),
+            refresh=dict(type="bool", default=True),
+            instance_only=dict(type="bool", default=False),
+            target_config=dict(type="dict", default={"boot.autostart": False}),
+            parallel=dict(type="int", default=2),
+            retries=dict(type="int", default=1),
+            source_address=dict(type="str"),
+        ),
+    )
+    p = module.params
+    try:
+        names = check_names(p["instances"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    if not p["remote"]["url"].startswith("https://"):
+        module.fail_json(msg="remote.url %r is not accepted: the target pulls over the network, give https://host:port"
+                         % p["remote"]["url"])
+    if p["parallel"] < 1 or p["retries"] < 0:
+        module.fail_json(msg="parallel must be 1 or more and retries 0 or more (got %d and %d)"
+                         % (p["parallel"], p["retries"]))
+    replicator = Replicator(lambda: client_from_params(p), lambda: client_from_params(p["remote"]),
+                            refresh=p["refresh"], instance_only=p["instance_only"], target_config=p["target_config"],
+                            parallel=p["parallel"], retries=p["retries"], source_address=p["source_address"])
+    try:
+        results = replicator.run(names, check_mode=module.check_mode)
+    except LXDError as exc:
+        module.fail_json(msg="replication from %s to %s: %s" % (p["url"] or "the local server", p["remote"]["url"],
+                                                                exc.message), results=[])
+    summary = dict((action, 0) for action in ("created", "refreshed", "skipped", "failed"))
+    for result in results:
+        summary[result["action"]] = summary.get(result["action"], 0) + 1
+    changed = bool(summary["created"] or summary["refreshed"])
+    diff = {"before": {}, "after": dict((r["name"], r["action"]) for r in results if r["action"] in ("created",
+                                                                                                      "refreshed"))}
+    failed = [r for r in results if r["error"]]
+    if failed:
+        module.fail_json(msg="%d of %d instances failed: %s" % (len(failed), len(results), "; ".join(
+            "%s: %s" % (r["name"], r["error"]) for r in failed)), changed=changed, results=results, summary=summary)
+    module.exit_json(changed=changed, results=results, summary=summary, diff=diff)
+
+
+if __name__ == "__main__":
+    main()
