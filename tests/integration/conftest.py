@@ -36,8 +36,10 @@ def lab():
     for name in info["daemons"]:
         if not lab_control.answering(name):
             raise RuntimeError("lab daemon %r is not answering: run ./dev lab-up" % name)
+    # LXDOPS_TEST_SESSION keeps concurrent test sessions on one lab apart: each names and cleans only its own.
+    info["prefix"] += os.environ.get("LXDOPS_TEST_SESSION", "")
     yield info
-    lab_control.clean()
+    lab_control.clean(info["prefix"])
 
 
 @pytest.fixture(scope="session")

@@ -449,7 +449,9 @@ def import_image(name, tarball, alias):
 
 # ---------------------------------------------------------------- cleanup
 
-def clean_daemon(name):
+def clean_daemon(name, prefix=None):
+    """Remove test objects; a longer prefix (one test session's) leaves the others' objects and networks."""
+    prefix = prefix or TEST_PREFIX
     if not answering(name):
         return
     project_info = query(name, "/1.0/projects?recursion=1")
@@ -457,41 +459,43 @@ def clean_daemon(name):
     # A project without its own images lists (and would delete) the default project's.
     own_images = dict((p["name"], p["config"].get("features.images") == "true") for p in project_info)
     for project in projects:
-        owned_project = project.startswith(TEST_PREFIX)
+        owned_project = project.startswith(prefix)
         for inst in query(name, f"/1.0/instances?recursion=1&project={project}"):
-            if owned_project or inst["name"].startswith(TEST_PREFIX):
+            if owned_project or inst["name"].startswith(prefix):
                 if inst["status"] != "Stopped":
                     query(name, f"/1.0/instances/{inst['name']}/state?project={project}", "PUT",
                           {"action": "stop", "force": True, "timeout": 30}, check=False)
                 query(name, f"/1.0/instances/{inst['name']}?project={project}", "DELETE", check=False)
         for img in query(name, f"/1.0/images?recursion=1&project={project}"):
             aliases = [a["name"] for a in img.get("aliases", [])]
-            if (owned_project and own_images[project]) or any(a.startswith(TEST_PREFIX) for a in aliases):
+            if (owned_project and own_images[project]) or any(a.startswith(prefix) for a in aliases):
                 query(name, f"/1.0/images/{img['fingerprint']}?project={project}", "DELETE", check=False)
         for prof in query(name, f"/1.0/profiles?recursion=1&project={project}"):
-            if prof["name"].startswith(TEST_PREFIX):
+            if prof["name"].startswith(prefix):
                 query(name, f"/1.0/profiles/{prof['name']}?project={project}", "DELETE", check=False)
     for pool in query(name, "/1.0/storage-pools?recursion=1"):
         for vol in query(name, f"/1.0/storage-pools/{pool['name']}/volumes?recursion=1&all-projects=true") or []:
-            if vol["type"] == "custom" and (vol["name"].startswith(TEST_PREFIX)
-                                            or vol.get("project", "").startswith(TEST_PREFIX)):
+            if vol["type"] == "custom" and (vol["name"].startswith(prefix)
+                                            or vol.get("project", "").startswith(prefix)):
                 query(name, f"/1.0/storage-pools/{pool['name']}/volumes/custom/{vol['name']}"
                             f"?project={vol.get('project', 'default')}", "DELETE", check=False)
     for project in projects:
-        if project.startswith(TEST_PREFIX):
+        if project.startswith(prefix):
             query(name, f"/1.0/projects/{project}", "DELETE", check=False)
     for pool in query(name, "/1.0/storage-pools?recursion=1"):
-        if pool["name"].startswith(TEST_PREFIX):
+        if pool["name"].startswith(prefix):
             query(name, f"/1.0/storage-pools/{pool['name']}", "DELETE", check=False)
     for net in query(name, "/1.0/networks?recursion=1"):
-        if net["name"].startswith(TEST_PREFIX[:8]) and net["managed"] and net["name"] != DAEMONS[name]["bridge"]:
+        # Network names are short: only a full clean (no session prefix) removes test networks.
+        if (prefix == TEST_PREFIX and net["name"].startswith(TEST_PREFIX[:8]) and net["managed"]
+                and net["name"] != DAEMONS[name]["bridge"]):
             query(name, f"/1.0/networks/{net['name']}", "DELETE", check=False)
     for cert in query(name, "/1.0/certificates?recursion=1"):
-        if cert["name"].startswith(TEST_PREFIX):
+        if cert["name"].startswith(prefix):
             query(name, f"/1.0/certificates/{cert['fingerprint']}", "DELETE", check=False)
     server = query(name, "/1.0")
     for key in server["config"]:
-        if key.startswith("user." + TEST_PREFIX):
+        if key.startswith("user." + prefix):
             query(name, "/1.0", "PATCH", {"config": {key: None}}, check=False)
 
 
@@ -503,10 +507,11 @@ def clean_links():
             run(["ip", "link", "delete", ifname], check=False)
 
 
-def clean():
+def clean(prefix=None):
     for name in DAEMONS:
-        clean_daemon(name)
-    clean_links()
+        clean_daemon(name, prefix)
+    if prefix in (None, TEST_PREFIX):
+        clean_links()
 
 
 # ---------------------------------------------------------------- description
