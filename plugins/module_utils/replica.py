@@ -26,6 +26,8 @@ from ansible_collections.lxdops.server.plugins.module_utils.instance import writ
 
 SCHEDULE_KEY = "snapshots.schedule"
 SAVED_SCHEDULE_KEY = "user.lxdops.source.snapshots.schedule"
+# Marks replicas, so failover.yml can find "all" of them.
+REPLICA_KEY = "user.lxdops.replica"
 DEFAULT_TARGET_CONFIG = {SCHEDULE_KEY: ""}
 
 
@@ -33,6 +35,24 @@ def effective_target_config(target_config):
     """The config applied to every replica: snapshots off unless the caller says otherwise."""
     config = dict(DEFAULT_TARGET_CONFIG)
     config.update(target_config or {})
+    return config
+
+
+def replica_config(current, target_config, source_schedule):
+    """The replica's config after a copy: target config applied, the source's schedule kept, the marker set. Pure.
+
+    A refresh brings the source's config back, so this runs after every copy and refresh.
+    """
+    config = dict(current or {})
+    wanted = dict(target_config)
+    wanted[SAVED_SCHEDULE_KEY] = source_schedule or None
+    wanted[REPLICA_KEY] = "true"
+    for key, value in wanted.items():
+        value = to_lxd_string(value)
+        if value in (None, ""):
+            config.pop(key, None)
+        else:
+            config[key] = value
     return config
 
 
@@ -49,11 +69,11 @@ def plan(names, source_instances, replicas, refresh):
         replica = replicas.get(name)
         if replica is None:
             result[name] = ("create", None)
+        elif not refresh:
+            result[name] = ("skip", "the replica exists and refresh is off")
         elif replica.get("status") != "Stopped":
             result[name] = ("block", "the replica is %s on the target server; it is never overwritten while it "
                                      "runs" % replica.get("status"))
-        elif not refresh:
-            result[name] = ("skip", "the replica exists and refresh is off")
         else:
             result[name] = ("refresh", None)
     return result
@@ -205,26 +225,29 @@ class Replicator:
                 source.wait_operation(migration.operation, what="sending %s" % name, timeout=60)
             except LXDError:
                 pass
-        self.apply_target_config(target, name)
+        self.apply_target_config(target, name, (source_instance.get("config") or {}).get(SCHEDULE_KEY))
 
-    def apply_target_config(self, target, name):
+    def apply_target_config(self, target, name, source_schedule):
         response = target.get(api_path("instances", name))
         instance = response.metadata
-        config = dict(instance.get("config") or {})
-        changed = False
-        for key, value in self.target_config.items():
-            value = to_lxd_string(value)
-            if value in (None, ""):
-                if key in config:
-                    del config[key]
-                    changed = True
-            elif config.get(key) != value:
-                config[key] = value
-                changed = True
-        if changed:
+        config = replica_config(instance.get("config"), self.target_config, source_schedule)
+        if config != (instance.get("config") or {}):
             body = writable(instance)
             body["config"] = config
             target.put(api_path("instances", name), body, etag=response.etag)
+
+
+def summarize(results):
+    """Count of instances per action, every action present."""
+    summary = dict((action, 0) for action in ("created", "refreshed", "skipped", "failed"))
+    for result in results:
+        summary[result["action"]] = summary.get(result["action"], 0) + 1
+    return summary
+
+
+def failures(results):
+    """The results that make a run fail: errors, including a running replica left alone."""
+    return [r for r in results if r["error"]]
 
 
 def check_names(names):

@@ -171,7 +171,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.common import (
     client_from_params,
     remote_argument_spec,
 )
-from ansible_collections.lxdops.server.plugins.module_utils.replica import Replicator, check_names
+from ansible_collections.lxdops.server.plugins.module_utils.replica import Replicator, check_names, failures, summarize
 
 
 def main():
@@ -206,13 +206,11 @@ def main():
     except LXDError as exc:
         module.fail_json(msg="replication from %s to %s: %s" % (p["url"] or "the local server", p["remote"]["url"],
                                                                 exc.message), results=[])
-    summary = dict((action, 0) for action in ("created", "refreshed", "skipped", "failed"))
-    for result in results:
-        summary[result["action"]] = summary.get(result["action"], 0) + 1
+    summary = summarize(results)
     changed = bool(summary["created"] or summary["refreshed"])
     diff = {"before": {}, "after": dict((r["name"], r["action"]) for r in results if r["action"] in ("created",
                                                                                                       "refreshed"))}
-    failed = [r for r in results if r["error"]]
+    failed = failures(results)
     if failed:
         module.fail_json(msg="%d of %d instances failed: %s" % (len(failed), len(results), "; ".join(
             "%s: %s" % (r["name"], r["error"]) for r in failed)), changed=changed, results=results, summary=summary)

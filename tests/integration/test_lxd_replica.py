@@ -53,7 +53,10 @@ def test_copy_then_refresh_with_target_config(run_module, primary, remote_unix, 
     assert [r["action"] for r in second["results"]] == ["refreshed", "refreshed"]
     assert read_file(remote_unix, names[0], "/root/marker").strip() == "marker-after-first-copy"
     # The refresh brought the source's config back; the target config was applied again.
-    assert replica(remote_unix, names[0])["config"]["boot.autostart"] == "false"
+    refreshed = replica(remote_unix, names[0])["config"]
+    assert refreshed["boot.autostart"] == "false" and "snapshots.schedule" not in refreshed
+    assert refreshed["user.lxdops.source.snapshots.schedule"] == "50 20 * * *"
+    assert refreshed["user.lxdops.replica"] == "true"
     assert primary.get(api_path("instances", names[0])).metadata["status"] == "Running"
 
 

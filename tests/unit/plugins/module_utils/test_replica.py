@@ -25,6 +25,8 @@ def test_plan_covers_every_case():
     assert actions["busy"][0] == "block" and "Running" in actions["busy"][1]
     assert actions["gone"][0] == "fail" and "gone" in actions["gone"][1]
     assert plan(["old"], sources, replicas, refresh=False)["old"][0] == "skip"
+    # Without refresh nothing is overwritten, so a running replica is no failure.
+    assert plan(["busy"], sources, replicas, refresh=False)["busy"][0] == "skip"
 
 
 def test_frozen_replica_is_not_overwritten_either():
@@ -57,3 +59,13 @@ def test_names(names, expected):
 def test_bad_names(names, words):
     with pytest.raises(ValueError, match=words):
         check_names(names)
+
+
+def test_replica_config_after_a_refresh_brought_the_source_config_back():
+    from ansible_collections.lxdops.server.plugins.module_utils.replica import REPLICA_KEY, replica_config
+    source_like = {"snapshots.schedule": "50 20 * * *", "boot.autostart": "true", "limits.cpu": "1"}
+    config = replica_config(source_like, effective_target_config({"boot.autostart": False}), "50 20 * * *")
+    assert config == {"boot.autostart": "false", "limits.cpu": "1", SAVED_SCHEDULE_KEY: "50 20 * * *",
+                      REPLICA_KEY: "true"}
+    # A source without a schedule leaves no stale saved value.
+    assert SAVED_SCHEDULE_KEY not in replica_config(config, effective_target_config(None), None)
