@@ -44,9 +44,9 @@ def replica_config(current, target_config, source_schedule):
     A refresh brings the source's config back, so this runs after every copy and refresh.
     """
     config = dict(current or {})
-    wanted = dict(target_config)
+    wanted = {REPLICA_KEY: "true"}
+    wanted.update(target_config)
     wanted[SAVED_SCHEDULE_KEY] = source_schedule or None
-    wanted[REPLICA_KEY] = "true"
     for key, value in wanted.items():
         value = to_lxd_string(value)
         if value in (None, ""):

@@ -1,0 +1,455 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lxdops developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Refresh replicas with lxdops.server.lxd_replica and with the manual's serial `lxc copy --refresh` loop, same run.
+
+Part 1: N running busybox instances on the lab's primary, copied once to its second daemon ("remote") by each
+contender; then, for several rounds, a small new file in every source before each timed refresh of all N:
+lxd_replica (run by ansible-playbook, so Ansible's own cost is in the figure, as users see it) with each
+`parallel` value, against `for c in ...; do lxc copy --refresh c remote:c-lxc; done`. Medians, ratio peer/ours.
+
+Part 2: one larger running instance (random data) on a btrfs pool and one on the dir pool, refreshed by
+lxd_replica after a 1 MB change in place; once with the change alone and once with a snapshot taken after it
+(snapshots travel with a refresh, as with a snapshots.schedule on the primary). The btrfs pool is made by this
+script on both daemons under one name, since a replica keeps its source's root disk pool.
+
+Every object is named with the lab prefix + "brep-" + a tag of this run and deleted at the end, on both
+daemons. Results: bench/results/replica.json and stdout. Not a test: nothing is asserted beyond the replicas
+holding the last change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+COLLECTIONS = ROOT / ".build" / "collections"
+sys.path.insert(0, str(COLLECTIONS))
+
+# pylint: disable=wrong-import-position
+from ansible_collections.lxdops.server.plugins.module_utils.client import (  # noqa: E402
+    LXDClient,
+    LXDError,
+    LXDNotFound,
+    api_path,
+)
+# pylint: enable=wrong-import-position
+
+LAB = json.loads((ROOT / ".build" / "lab" / "lab.json").read_text())
+PRIMARY = LAB["daemons"]["primary"]
+REMOTE = LAB["daemons"]["remote"]
+IMAGE = LAB["images"]["busybox"]["alias"]
+# A tag per run: a second run (or a crashed one's leftovers) never collides with this one.
+PREFIX = "%sbrep-%s-" % (LAB["prefix"], uuid.uuid4().hex[:4])
+POOL = PREFIX + "btrfs"
+PEER_SUFFIX = "-lxc"
+LXC_REMOTE = "snapshot"
+DATA = "/root/data"
+
+OURS = """
+- name: lxdops.server.lxd_replica
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Replicate
+      lxdops.server.lxd_replica:
+        url: "{{ source_url }}"
+        instances: "{{ names }}"
+        parallel: "{{ parallel }}"
+        remote: "{{ remote }}"
+"""
+
+# The manual's loop, word for word but for the names.
+PEER = 'for c in %s; do lxc copy --refresh "$c" %s:"$c"%s || exit 1; done'
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=int(os.environ.get("LXDOPS_BENCH_REPLICAS", "20")),
+                        help="running busybox instances to replicate (default 20)")
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("LXDOPS_BENCH_REPEAT", "3")),
+                        help="timed refreshes per contender (default 3)")
+    parser.add_argument("--parallel", default=os.environ.get("LXDOPS_BENCH_PARALLEL", "2,4"),
+                        help="lxd_replica parallel values, comma separated (default 2,4)")
+    parser.add_argument("--change-kb", type=int, default=4, help="size of the new file per source and round")
+    parser.add_argument("--large-mb", type=int, default=int(os.environ.get("LXDOPS_BENCH_LARGE_MB", "200")),
+                        help="data in the larger instance, MB (default 200; 0 skips part 2)")
+    parser.add_argument("--large-change-mb", type=int, default=1, help="MB rewritten in place before a refresh")
+    args = parser.parse_args()
+    args.parallel = [int(p) for p in args.parallel.split(",") if p.strip()]
+    if args.count < 1 or args.rounds < 1 or not args.parallel or min(args.parallel) < 1:
+        parser.error("--count, --rounds and every --parallel value must be 1 or more")
+    if args.large_mb and not 0 < args.large_change_mb <= args.large_mb:
+        parser.error("--large-change-mb must be between 1 and --large-mb")
+    return args
+
+
+def primary():
+    return LXDClient(url=PRIMARY["url"], timeout=300)
+
+
+def remote():
+    return LXDClient(url=REMOTE["url"], timeout=300)
+
+
+def median(values):
+    return round(statistics.median(values), 2)
+
+
+def ratio(numerator, denominator):
+    return round(numerator / denominator, 2) if denominator else None
+
+
+# ------------------------------------------------------------------ setup and cleanup
+
+def create_running(names, devices=None):
+    def create(name):
+        client = primary()
+        body = {"name": name, "source": {"type": "image", "alias": IMAGE}}
+        if devices:
+            body["devices"] = devices
+        client.post("/1.0/instances", body)
+        client.put(api_path("instances", name, "state"), {"action": "start", "timeout": 60})
+        client.close()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(create, names))
+
+
+def create_pool(client, data_mb):
+    # Room for the data twice (a refresh receives the volume beside the old one), the changes, btrfs's metadata.
+    # The loop file is sparse.
+    size = max(2, int(math.ceil(data_mb * 4 / 1024.0)))
+    client.post("/1.0/storage-pools", {"name": POOL, "driver": "btrfs", "config": {"size": "%dGiB" % size}})
+
+
+def delete_ours(client):
+    """Delete this run's instances (their snapshots go with them), then its pool. Never raises."""
+    problems = []
+    try:
+        names = [n.rsplit("/", 1)[-1] for n in client.get("/1.0/instances").metadata or []]
+    except LXDError as exc:
+        return ["%s: %s" % (client.url, exc.message)]
+
+    def delete(name):
+        worker = LXDClient(url=client.url)
+        try:
+            state = worker.get(api_path("instances", name, "state")).metadata
+            if state.get("status") != "Stopped":
+                worker.put(api_path("instances", name, "state"), {"action": "stop", "force": True, "timeout": 30})
+            worker.delete(api_path("instances", name))
+        except LXDError as exc:
+            problems.append("%s %s: %s" % (client.url, name, exc.message))
+        finally:
+            worker.close()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(delete, [n for n in names if n.startswith(PREFIX)]))
+    if client.exists(api_path("storage-pools", POOL)) is not None:
+        try:
+            # The image volume the btrfs instance was created from is the pool's last volume.
+            for volume in client.get(api_path("storage-pools", POOL, "volumes"), params={"recursion": 1}).metadata:
+                if volume["type"] == "image":
+                    client.delete(api_path("storage-pools", POOL, "volumes", "image", volume["name"]))
+            client.delete(api_path("storage-pools", POOL))
+        except LXDError as exc:
+            problems.append("%s pool %s: %s" % (client.url, POOL, exc.message))
+    return problems
+
+
+def cleanup():
+    problems = []
+    for make in (remote, primary):
+        client = make()
+        problems.extend(delete_ours(client))
+        client.close()
+    for problem in problems:
+        print("cleanup: " + problem, file=sys.stderr)
+
+
+def lxc_conf(workdir):
+    """An LXD_CONF for the lxc command: the lab's client certificate, the remote daemon pinned."""
+    conf = Path(workdir) / "lxc"
+    (conf / "servercerts").mkdir(parents=True)
+    shutil.copy(LAB["client_cert"], conf / "client.crt")
+    shutil.copy(LAB["client_key"], conf / "client.key")
+    os.chmod(conf / "client.key", 0o600)
+    shutil.copy(REMOTE["server_cert"], conf / "servercerts" / (LXC_REMOTE + ".crt"))
+    (conf / "config.yml").write_text(yaml.safe_dump({
+        "default-remote": "local",
+        "remotes": {"local": {"addr": "unix://", "public": False},
+                    LXC_REMOTE: {"addr": REMOTE["https_url"], "auth_type": "tls", "protocol": "lxd",
+                                 "public": False}},
+        "aliases": {}}))
+    return conf
+
+
+# ------------------------------------------------------------------ changes
+
+def change_small(names, size, seq):
+    """A new file of `size` random bytes in every source; returns (path, {name: content})."""
+    path = "/root/brep-change-%d.bin" % seq
+    contents = dict((name, os.urandom(size)) for name in names)
+
+    def push(name):
+        client = primary()
+        client.push_file(name, path, io.BytesIO(contents[name]), size)
+        client.close()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(push, names))
+    return path, contents
+
+
+def run_in(client, name, command):
+    code, out, err = client.execute(name, ["sh", "-c", command])
+    if code != 0:
+        raise SystemExit("%s in %s failed (%s): %s" % (command, name, code, (out + err).decode()[-500:]))
+    return out.decode()
+
+
+def change_large(client, name, data_mb, megabytes, seq, snapshot):
+    """Rewrite `megabytes` of the data file in place (a different place each time); snapshot after, if asked."""
+    run_in(client, name, "dd if=/dev/urandom of=%s bs=1M count=%d seek=%d conv=notrunc 2>/dev/null && sync"
+           % (DATA, megabytes, (seq * megabytes) % max(1, data_mb - megabytes)))
+    if snapshot:
+        client.post(api_path("instances", name, "snapshots"), {"name": "brep%d" % seq})
+
+
+# ------------------------------------------------------------------ the contenders
+
+def run_ours(workdir, names, parallel):
+    """One ansible-playbook run of lxd_replica; (wall seconds, module result)."""
+    inventory = Path(workdir) / "inventory.yml"
+    if not inventory.exists():
+        inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
+            "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
+        (Path(workdir) / "play.yml").write_text(OURS)
+    extra = Path(workdir) / "vars.json"
+    extra.write_text(json.dumps({
+        "source_url": PRIMARY["url"], "names": names, "parallel": parallel,
+        "remote": {"url": REMOTE["https_url"], "client_cert": LAB["client_cert"], "client_key": LAB["client_key"],
+                   "server_cert": REMOTE["server_cert"]}}))
+    # The minimal callback prints the module's result as JSON: per-instance seconds, and proof all were done.
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_STDOUT_CALLBACK="minimal", ANSIBLE_LOCAL_TEMP=str(Path(workdir) / "tmp"))
+    started = time.monotonic()
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory),
+                           "-e", "@%s" % extra, str(Path(workdir) / "play.yml")],
+                          env=env, capture_output=True, text=True, check=False)
+    elapsed = time.monotonic() - started
+    if proc.returncode != 0:
+        raise SystemExit("lxd_replica failed:\n" + proc.stdout[-3000:] + proc.stderr[-2000:])
+    result = json.loads(proc.stdout.split(" => ", 1)[1])
+    done = [r["name"] for r in result["results"] if r["action"] in ("created", "refreshed")]
+    if done != names:
+        raise SystemExit("lxd_replica did not copy every instance: %s" % result["summary"])
+    return elapsed, result
+
+
+def run_peer(conf, names):
+    """The serial lxc loop; wall seconds."""
+    env = dict(os.environ, LXD_DIR=PRIMARY["dir"], LXD_CONF=str(conf))
+    started = time.monotonic()
+    proc = subprocess.run(["bash", "-c", PEER % (" ".join(names), LXC_REMOTE, PEER_SUFFIX)],
+                          env=env, capture_output=True, text=True, check=False)
+    elapsed = time.monotonic() - started
+    if proc.returncode != 0:
+        raise SystemExit("lxc copy --refresh failed:\n" + proc.stdout[-2000:] + proc.stderr[-2000:])
+    return elapsed
+
+
+# ------------------------------------------------------------------ checks
+
+class _Digest:
+    def __init__(self):
+        self.hash = hashlib.md5()
+
+    def write(self, data):
+        self.hash.update(data)
+        return len(data)
+
+
+def remote_file(name, path, digest=False):
+    client = remote()
+    sink = _Digest() if digest else io.BytesIO()
+    client.pull_file(name, path, sink)
+    client.close()
+    return sink.hash.hexdigest() if digest else sink.getvalue()
+
+
+def check_small(names, last_change):
+    """Every replica holds the change its contender's last refresh was timed with."""
+    for label, (path, contents) in last_change.items():
+        suffix = PEER_SUFFIX if label == "peer" else ""
+        for name in names:
+            if remote_file(name + suffix, path) != contents[name]:
+                raise SystemExit("the replica %s%s lacks the last change (%s)" % (name, suffix, path))
+
+
+# ------------------------------------------------------------------ the two parts
+
+def bench_many(workdir, conf, args):
+    names = ["%s%02d" % (PREFIX, index) for index in range(args.count)]
+    started = time.monotonic()
+    create_running(names)
+    setup = time.monotonic() - started
+    labels = ["parallel=%d" % p for p in args.parallel]
+    contenders = [(label, p) for label, p in zip(labels, args.parallel)] + [("peer", None)]
+    first_ours, _result = run_ours(workdir, names, args.parallel[0])
+    first_peer = run_peer(conf, names)
+    runs = dict((label, []) for label, _p in contenders)
+    last_change = {}
+    seq = 0
+    for round_index in range(args.rounds):
+        # Each round starts with another contender, so none always runs on warm caches.
+        shift = round_index % len(contenders)
+        for label, parallel in contenders[shift:] + contenders[:shift]:
+            seq += 1
+            change = change_small(names, args.change_kb * 1024, seq)
+            if parallel is None:
+                runs[label].append(run_peer(conf, names))
+                last_change["peer"] = change
+            else:
+                runs[label].append(run_ours(workdir, names, parallel)[0])
+                last_change["ours"] = change
+            print("  round %d %-11s %6.2f s" % (round_index + 1, label, runs[label][-1]), flush=True)
+    check_small(names, last_change)
+    peer_median = median(runs["peer"])
+    result = {"instances": args.count, "rounds": args.rounds, "change_kb": args.change_kb, "setup_s": round(setup, 1),
+              "first_copy_s": {"ours parallel=%d" % args.parallel[0]: round(first_ours, 2),
+                               "peer": round(first_peer, 2)},
+              "peer": {"median_s": peer_median, "runs_s": [round(x, 2) for x in runs["peer"]]}}
+    for label in labels:
+        result["ours " + label] = {"median_s": median(runs[label]), "runs_s": [round(x, 2) for x in runs[label]],
+                                   "ratio_peer_over_ours": ratio(peer_median, median(runs[label]))}
+    return result
+
+
+def bench_large(workdir, args):
+    client = primary()
+    sources = {"btrfs": PREFIX + "big-btrfs", "dir": PREFIX + "big-dir"}
+    started = time.monotonic()
+    for make in (primary, remote):
+        pool_client = make()
+        create_pool(pool_client, args.large_mb)
+        pool_client.close()
+    create_running([sources["btrfs"]], devices={"root": {"type": "disk", "path": "/", "pool": POOL}})
+    create_running([sources["dir"]])
+    for name in sources.values():
+        run_in(client, name, "dd if=/dev/urandom of=%s bs=1M count=%d 2>/dev/null && sync" % (DATA, args.large_mb))
+        # A first snapshot, copied with the first copy: the base a later snapshot can be sent against.
+        client.post(api_path("instances", name, "snapshots"), {"name": "brep0"})
+    first = {}
+    for pool, name in sources.items():
+        first[pool] = round(run_ours(workdir, [name], 1)[0], 2)
+    setup = time.monotonic() - started
+    modes = {"change": False, "change+snapshot": True}
+    runs = dict((pool, dict((mode, {"wall": [], "module": []}) for mode in modes)) for pool in sources)
+    seq = 0
+    for round_index in range(args.rounds):
+        pools = list(sources) if round_index % 2 == 0 else list(reversed(list(sources)))
+        for pool in pools:
+            for mode, snapshot in modes.items():
+                seq += 1
+                change_large(client, sources[pool], args.large_mb, args.large_change_mb, seq, snapshot)
+                wall, result = run_ours(workdir, [sources[pool]], 1)
+                runs[pool][mode]["wall"].append(wall)
+                runs[pool][mode]["module"].append(result["results"][0]["seconds"])
+                print("  round %d %-5s %-15s %6.2f s (the module's own time for it %.2f s)"
+                      % (round_index + 1, pool, mode, wall, result["results"][0]["seconds"]), flush=True)
+    for pool, name in sources.items():
+        source_sum = run_in(client, name, "md5sum %s" % DATA).split()[0]
+        if remote_file(name, DATA, digest=True) != source_sum:
+            raise SystemExit("the replica %s does not hold the source's data" % name)
+    client.close()
+    result = {"data_mb": args.large_mb, "change_mb": args.large_change_mb, "rounds": args.rounds,
+              "setup_s": round(setup, 1), "first_copy_s": first}
+    for pool in sources:
+        result[pool] = {}
+        for mode in modes:
+            wall, module = runs[pool][mode]["wall"], runs[pool][mode]["module"]
+            result[pool][mode] = {"median_s": median(wall), "runs_s": [round(x, 2) for x in wall],
+                                  "refresh_median_s": median(module), "refresh_runs_s": module}
+    result["ratio_dir_over_btrfs"] = dict(
+        (mode, {"playbook": ratio(result["dir"][mode]["median_s"], result["btrfs"][mode]["median_s"]),
+                "refresh": ratio(result["dir"][mode]["refresh_median_s"], result["btrfs"][mode]["refresh_median_s"])})
+        for mode in modes)
+    return result
+
+
+def report(results):
+    many = results["many"]
+    print("\nReplicas of %d running busybox instances, %d KB new in each source before every refresh; "
+          "medians of %d rounds" % (many["instances"], many["change_kb"], many["rounds"]))
+    print("ours = lxdops.server.lxd_replica run by ansible-playbook (Ansible's start-up included); "
+          "peer = serial `lxc copy --refresh` loop")
+    print("%-38s %10s %14s  %s" % ("", "refresh", "peer / ours", "runs"))
+    for key in [k for k in many if k.startswith("ours ")] + ["peer"]:
+        label = "lxc copy --refresh loop" if key == "peer" else "lxd_replica " + key[5:]
+        print("%-38s %8.2f s %14s  %s" % (label, many[key]["median_s"],
+                                          many[key].get("ratio_peer_over_ours", "") or "", many[key]["runs_s"]))
+    print("first copy: %s" % ", ".join("%s %.2f s" % item for item in many["first_copy_s"].items()))
+    large = results.get("large")
+    if not large:
+        return
+    print("\nOne running instance with %d MB of data, %d MB rewritten in place before every refresh; medians of %d "
+          "rounds" % (large["data_mb"], large["change_mb"], large["rounds"]))
+    print("ansible-playbook wall time of lxd_replica (refresh = the module's own time for the instance)")
+    print("%-16s %26s %26s" % ("", "btrfs", "dir"))
+    for mode in ("change", "change+snapshot"):
+        cells = ["%6.2f s (refresh %5.2f s)" % (large[pool][mode]["median_s"], large[pool][mode]["refresh_median_s"])
+                 for pool in ("btrfs", "dir")]
+        print("%-16s %26s %26s   dir/btrfs (refresh) %s" % (mode, cells[0], cells[1],
+                                                            large["ratio_dir_over_btrfs"][mode]["refresh"]))
+    print("first copy (with one snapshot): btrfs %.2f s, dir %.2f s" % (large["first_copy_s"]["btrfs"],
+                                                                        large["first_copy_s"]["dir"]))
+
+
+def main():
+    args = parse_args()
+    client = primary()
+    results = {"prefix": PREFIX, "ours_run_by": "ansible-playbook",
+               "lxd": client.server_info().get("environment", {}).get("server_version")}
+    client.close()
+    try:
+        with tempfile.TemporaryDirectory() as workdir:
+            conf = lxc_conf(workdir)
+            print("part 1: %d instances, %d rounds" % (args.count, args.rounds), flush=True)
+            results["many"] = bench_many(workdir, conf, args)
+            if args.large_mb:
+                print("part 2: %d MB instance on btrfs and on dir, %d rounds" % (args.large_mb, args.rounds),
+                      flush=True)
+                results["large"] = bench_large(workdir, args)
+    except LXDNotFound as exc:
+        # lab-clean, and lab up or the end of a test session without LXDOPS_TEST_SESSION, delete every object
+        # named with the lab prefix, this run's too.
+        raise SystemExit("%s\nan object of this run vanished: was the lab cleaned meanwhile (lab-clean, lab-up, "
+                         "./dev integration)? Run the benchmark alone on the lab." % exc.message)
+    finally:
+        cleanup()
+    out_dir = HERE / "results"
+    out_dir.mkdir(exist_ok=True)
+    (out_dir / "replica.json").write_text(json.dumps(results, indent=2))
+    report(results)
+    print("\n" + json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
