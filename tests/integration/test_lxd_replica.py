@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
 
 import pytest
 
@@ -124,3 +126,40 @@ def test_bad_input_fails_before_any_request(run_module, params, words):
     assert result["failed"] and result["_requests"] == 0
     for word in words:
         assert word in result["msg"]
+
+
+def test_target_daemon_stopped_mid_run(run_module, remote_unix, remote_params, sources, lab_control_module):
+    """The snapshot server goes away after the first replica is done: that replica stays, the next run completes."""
+    names = sources(3)
+    outcome = {}
+
+    def replicate():
+        outcome["result"] = run_module("lxd_replica", dict(instances=names, remote=remote_params, parallel=1,
+                                                           retries=0))
+
+    worker = threading.Thread(target=replicate)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            done = remote_unix.exists(api_path("instances", names[0]))
+            if done is not None and done["config"].get("user.lxdops.replica") == "true":
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the first replica never appeared")
+        lab_control_module.stop_daemon("remote")
+        worker.join(300)
+    finally:
+        lab_control_module.start_daemon("remote")
+    result = outcome["result"]
+    assert result["failed"] and remote_params["url"] in result["msg"]
+    actions = dict((r["name"], r["action"]) for r in result["results"])
+    assert actions[names[0]] == "created" and actions[names[2]] == "failed"
+    again = LXDClient(url=remote_unix.url)
+    assert again.get(api_path("instances", names[0])).metadata["status"] == "Stopped"
+    result = run_module("lxd_replica", dict(instances=names, remote=remote_params))
+    assert not result.get("failed"), result.get("msg")
+    assert set(r["action"] for r in result["results"]) <= {"created", "refreshed"}
+    for name in names:
+        assert again.get(api_path("instances", name)).metadata["config"]["boot.autostart"] == "false"
