@@ -22,10 +22,12 @@ notes:
 options:
   instance:
     description:
-      - Name of the instance. Defaults to the inventory host name.
+      - Name of the instance. Defaults to the inventory host name (V(ansible_host) when set, which is also what a
+        C(delegate_to) task reaches).
     type: str
     vars:
       - name: inventory_hostname
+      - name: ansible_host
       - name: lxd_name
       - name: ansible_lxd_instance
   url:

@@ -179,3 +179,48 @@ def test_raw_over_https(tmp_path, lab, remote_https, run_module, busybox, unique
                            name, "-m", "ansible.builtin.raw", "-a", "echo over-https; uname -s; exit 0"],
                           env=env, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0 and "over-https" in proc.stdout and "Linux" in proc.stdout, proc.stdout + proc.stderr
+
+
+DELEGATION_PLAY = """
+- name: Delegation reaches the delegated instance
+  hosts: "{{ first }}"
+  gather_facts: false
+  tasks:
+    - name: Here
+      ansible.builtin.raw: hostname
+      register: here
+      changed_when: false
+    - name: There
+      ansible.builtin.raw: hostname
+      delegate_to: "{{ second }}"
+      register: there
+      changed_when: false
+    - name: Each ran where it was sent
+      ansible.builtin.assert:
+        that:
+          - here.stdout | trim == first
+          - there.stdout | trim == second
+"""
+
+
+@pytest.mark.parametrize("inventory", ["plugin", "static"])
+def test_delegate_to_another_instance(tmp_path, lab, run_module, busybox, unique, inventory):
+    """delegate_to runs in the delegated instance, with hosts from the inventory plugin or written by hand."""
+    names = [unique("dela"), unique("delb")]
+    for name in names:
+        run_module("lxd_instance", dict(name=name, source=busybox))
+    if inventory == "plugin":
+        (tmp_path / "hosts.lxd.yml").write_text(yaml.safe_dump({
+            "plugin": "lxdops.server.lxd", "name_regex": "^(%s)$" % "|".join(names)}))
+        source = tmp_path / "hosts.lxd.yml"
+    else:
+        (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": dict(
+            (name, {"ansible_connection": "lxdops.server.lxd"}) for name in names)}}))
+        source = tmp_path / "hosts.yml"
+    (tmp_path / "play.yml").write_text(DELEGATION_PLAY)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"))
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(source),
+                           "-e", "first=%s second=%s" % tuple(names), str(tmp_path / "play.yml")],
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
