@@ -83,7 +83,7 @@ PEER = 'for c in %s; do lxc copy --refresh "$c" %s:"$c"%s || exit 1; done'
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--count", type=int, default=int(os.environ.get("LXDOPS_BENCH_REPLICAS", "20")),
                         help="running busybox instances to replicate (default 20)")
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("LXDOPS_BENCH_REPEAT", "3")),
@@ -311,7 +311,7 @@ def bench_many(workdir, conf, args):
     create_running(names)
     setup = time.monotonic() - started
     labels = ["parallel=%d" % p for p in args.parallel]
-    contenders = [(label, p) for label, p in zip(labels, args.parallel)] + [("peer", None)]
+    contenders = list(zip(labels, args.parallel)) + [("peer", None)]
     first_ours, _result = run_ours(workdir, names, args.parallel[0])
     first_peer = run_peer(conf, names)
     runs = dict((label, []) for label, _p in contenders)

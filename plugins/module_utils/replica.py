@@ -259,5 +259,3 @@ def check_names(names):
     if "all" in names and len(names) > 1:
         raise ValueError("instances: all stands alone (got %s)" % ", ".join(names))
     return names
-
-

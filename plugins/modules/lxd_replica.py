@@ -113,7 +113,7 @@ options:
         server's own addresses.
     type: str
 seealso:
-  - role: lxdops.server.snapshot_server
+  - module: lxdops.server.lxd_trust
 """
 
 EXAMPLES = r"""
@@ -208,8 +208,8 @@ def main():
                                                                 exc.message), results=[])
     summary = summarize(results)
     changed = bool(summary["created"] or summary["refreshed"])
-    diff = {"before": {}, "after": dict((r["name"], r["action"]) for r in results if r["action"] in ("created",
-                                                                                                      "refreshed"))}
+    replicated = [r for r in results if r["action"] in ("created", "refreshed")]
+    diff = {"before": {}, "after": dict((r["name"], r["action"]) for r in replicated)}
     failed = failures(results)
     if failed:
         module.fail_json(msg="%d of %d instances failed: %s" % (len(failed), len(results), "; ".join(
