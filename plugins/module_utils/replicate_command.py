@@ -6,7 +6,7 @@
 """lxdops-replicate: the nightly replication, run by a systemd timer or cron on the primary.
 
 The snapshot_server role installs this package's module_utils on the primary and a small shell script that runs
-this file with python -m; the replication itself is replica.Replicator, the code lxdops.server.lxd_replica runs.
+main(); the replication itself is replica.Replicator, the code lxdops.server.lxd_replica runs.
 Exit status: 0 when every instance was replicated, 1 when any failed or was left alone (its replica runs),
 2 when the run could not start (bad config, a server not answering, not trusted).
 """
@@ -114,7 +114,3 @@ def main(argv=None, stream=None):
         log("FAILED %s: %s" % (result["name"], result["error"]))
     log("done: %s" % ", ".join("%d %s" % (count, action) for action, count in sorted(summary.items())))
     return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
