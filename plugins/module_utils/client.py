@@ -37,6 +37,11 @@ TRACE_ENV = "LXDOPS_TRACE_FILE"
 EXEC_FAILURE_CODES = {"Command not found": 127, "Command not executable": 126}
 
 
+# LXD's error when the command could not be attached to the instance (it did not start).
+EXEC_NOT_STARTED = "Failed to retrieve PID of executing child process"
+EXEC_START_ATTEMPTS = 4
+
+
 class LXDError(Exception):
     """A failure talking to LXD, with a message meant for the user."""
 
@@ -578,6 +583,18 @@ class LXDClient:
 
     def execute(self, instance, command, stdin=b"", environment=None, cwd=None, user=None, group=None):
         """Run a command in an instance; return (exit code, stdout bytes, stderr bytes)."""
+        for attempt in range(1, EXEC_START_ATTEMPTS + 1):
+            try:
+                return self._execute_once(instance, command, stdin, environment, cwd, user, group)
+            except LXDError as exc:
+                # LXD could not attach the command to the instance (seen while other instances start or stop):
+                # it never ran, so running it again is safe.
+                if EXEC_NOT_STARTED not in exc.message or attempt == EXEC_START_ATTEMPTS:
+                    raise
+                time.sleep(0.5 * attempt)
+        raise LXDError("unreachable")  # pragma: no cover
+
+    def _execute_once(self, instance, command, stdin, environment, cwd, user, group):
         body = {"command": list(command), "wait-for-websocket": True, "interactive": False,
                 "environment": dict(environment or {})}
         if cwd:

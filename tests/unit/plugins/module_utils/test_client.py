@@ -142,3 +142,36 @@ def test_api_path_quotes_each_segment():
     assert api_path("instances", "web1") == "/1.0/instances/web1"
     assert api_path("instances", "c1", "snapshots", "snap 1") == "/1.0/instances/c1/snapshots/snap%201"
     assert api_path("images", "aliases", "lxdops-lab/busybox") == "/1.0/images/aliases/lxdops-lab%2Fbusybox"
+
+
+class _FlakyExec(LXDClient):
+    """execute() over a stand-in for one attempt: fails to start `failures` times, then runs."""
+
+    def __init__(self, failures, message="exec of 'sh' in c1 failed: Failed to retrieve PID of executing child "
+                                         "process"):
+        self.failures = failures
+        self.message = message
+        self.attempts = 0
+
+    def _execute_once(self, *args):
+        self.attempts += 1
+        if self.attempts <= self.failures:
+            raise LXDError(self.message)
+        return 0, b"ran", b""
+
+
+def test_exec_that_did_not_start_is_tried_again(monkeypatch):
+    monkeypatch.setattr("time.sleep", lambda seconds: None)
+    client = _FlakyExec(2)
+    assert client.execute("c1", ["sh"]) == (0, b"ran", b"")
+    assert client.attempts == 3
+
+
+def test_exec_gives_up_and_other_errors_are_not_retried(monkeypatch):
+    monkeypatch.setattr("time.sleep", lambda seconds: None)
+    with pytest.raises(LXDError, match="PID"):
+        _FlakyExec(10).execute("c1", ["sh"])
+    other = _FlakyExec(1, message="Instance is not running")
+    with pytest.raises(LXDError, match="not running"):
+        other.execute("c1", ["sh"])
+    assert other.attempts == 1
