@@ -39,7 +39,9 @@ def lab():
     # LXDOPS_TEST_SESSION keeps concurrent test sessions on one lab apart: each names and cleans only its own.
     info["prefix"] += os.environ.get("LXDOPS_TEST_SESSION", "")
     yield info
-    lab_control.clean(info["prefix"])
+    # The ./dev run is this process's parent; while other runs use the lab, only this session's own names go.
+    if info["prefix"] != lab_control.TEST_PREFIX or not lab_control.other_sessions(os.getppid()):
+        lab_control.clean(info["prefix"])
 
 
 @pytest.fixture(scope="session")

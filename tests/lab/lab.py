@@ -507,6 +507,41 @@ def clean_links():
             run(["ip", "link", "delete", ifname], check=False)
 
 
+# Runs of ./dev that brought the lab up, by the process id of the ./dev shell (lab.py's parent): a full clean
+# while another run is using the lab would delete that run's instances under it.
+SESSIONS = Path("/run/lxdops-lab/sessions")
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def register_session(pid=None):
+    SESSIONS.mkdir(parents=True, exist_ok=True)
+    (SESSIONS / str(pid or os.getppid())).touch()
+
+
+def other_sessions(own=None):
+    """Process ids of other live runs using the lab; entries of ended runs are removed."""
+    own = own or os.getppid()
+    others = []
+    for entry in SESSIONS.glob("*") if SESSIONS.exists() else []:
+        pid = int(entry.name) if entry.name.isdigit() else 0
+        if pid == own:
+            continue
+        if pid and _alive(pid):
+            others.append(pid)
+        else:
+            entry.unlink(missing_ok=True)
+    return others
+
+
 def clean(prefix=None):
     for name in DAEMONS:
         clean_daemon(name, prefix)
@@ -556,8 +591,9 @@ def up(with_system_image=True):
     if with_system_image:
         bookworm = build_bookworm()
         images["bookworm"] = {"alias": BOOKWORM_ALIAS, "fingerprint": import_image("primary", bookworm, BOOKWORM_ALIAS)}
-    # Leftovers of earlier runs go, unless a test session shares the lab with others running now.
-    if not os.environ.get("LXDOPS_TEST_SESSION"):
+    # Leftovers of earlier runs go, unless this run shares the lab with others running now.
+    register_session()
+    if not os.environ.get("LXDOPS_TEST_SESSION") and not other_sessions():
         clean()
     info = describe(images)
     (STATE / "lab.json").write_text(json.dumps(info, indent=2))
