@@ -25,7 +25,7 @@ import ssl
 import struct
 import threading
 import time
-from urllib.parse import quote, unquote, urlencode, urlparse
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlparse
 
 DEFAULT_SOCKETS = (
     "/var/snap/lxd/common/lxd/unix.socket",
@@ -165,6 +165,40 @@ def is_trust_token(secret):
     except (ValueError, TypeError, UnicodeDecodeError):
         return False
     return isinstance(decoded, dict) and "secret" in decoded
+
+
+def split_address(address, default_port=DEFAULT_HTTPS_PORT):
+    """(host, port) from 'host', 'host:port', '[v6]:port' or a bare IPv6 address; raises ValueError."""
+    address = (address or "").strip()
+    if address.startswith("https://"):
+        address = address[len("https://"):].rstrip("/")
+    if address.startswith("["):
+        host, sep, rest = address[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            raise ValueError(address)
+        port = rest[1:] if rest else str(default_port)
+    elif address.count(":") > 1:
+        host, port = address, str(default_port)
+    else:
+        host, _sep, port = address.partition(":")
+        port = port or str(default_port)
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(address)
+    return host, int(port)
+
+
+def fetch_certificate(address, timeout=10):
+    """The PEM certificate the TLS server at host:port presents, unverified: the caller checks its fingerprint."""
+    try:
+        host, port = split_address(address)
+    except ValueError:
+        raise LXDError("%r is not an address of the form host:port" % address)
+    try:
+        return ssl.get_server_certificate((host, port), timeout=timeout)
+    except socket.timeout:
+        raise LXDError("no TLS answer from %s within %s seconds" % (address, timeout))
+    except (OSError, ssl.SSLError) as exc:
+        raise LXDError("cannot fetch the certificate of %s: %s" % (address, exc))
 
 
 def encode_trust_token(client_name, server_fingerprint, addresses, secret, expires_at=None):
@@ -455,11 +489,15 @@ class LXDClient:
     def wait_operation(self, operation, what="operation", timeout=None):
         """Wait for an operation to end; return its metadata; raise with LXD's error when it failed."""
         timeout = timeout or self.timeout
+        # On a cluster, LXD may name an operation with its project: /1.0/operations/<id>?project=p.
+        operation, _sep, query = operation.partition("?")
         op_path = operation if operation.startswith("/1.0/") else api_path("operations", operation)
+        params = dict(parse_qsl(query))
         deadline = time.monotonic() + timeout
         while True:
             remaining = max(1, int(deadline - time.monotonic()))
-            raw = self._send("GET", op_path + "/wait", {"timeout": remaining}, None, {}, remaining + 10)
+            params["timeout"] = remaining
+            raw = self._send("GET", op_path + "/wait", params, None, {}, remaining + 10)
             envelope = self._decode(raw, "GET", op_path)
             if raw.status_code >= 400:
                 raise self._error(envelope.get("error_code") or raw.status_code, envelope.get("error"), "GET", op_path, None)
@@ -557,7 +595,9 @@ class LXDClient:
     def websocket(self, operation, secret, timeout=None):
         """Open the websocket of an operation (exec's stdin, stdout, stderr or control)."""
         conn = self._connect(timeout or self.timeout)
-        target = operation + "/websocket?" + urlencode({"secret": secret})
+        operation, _sep, query = operation.partition("?")
+        params = dict(parse_qsl(query), secret=secret)
+        target = operation + "/websocket?" + urlencode(params)
         try:
             conn.connect()
             sock = conn.sock

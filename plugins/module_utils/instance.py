@@ -112,6 +112,8 @@ class InstanceManager(Manager):
             response = self.client.get(self.path, params={"recursion": 1})
         except LXDNotFound:
             return None
+        except LXDError as exc:
+            raise self.unreachable_member_error(exc)
         instance = response.metadata
         instance["_etag"] = response.etag
         return instance
@@ -131,6 +133,7 @@ class InstanceManager(Manager):
             self.create()
             current = None if self.check_mode else self.fetch()
         else:
+            current = self.move(current)
             self.update(current)
         current = self.reach_state(current)
         self.result = {"instance": _public(current), "addresses": instance_addresses(current)}
@@ -197,6 +200,49 @@ class InstanceManager(Manager):
             return self.client.get(path).metadata
         except LXDNotFound:
             raise LXDError("source.instance %r: no such %s" % (source, "snapshot" if snapshot else "instance"))
+
+    def unreachable_member_error(self, exc):
+        """On a cluster, name the member an instance is on when that member does not answer; else exc itself."""
+        if not (self.client.server_info().get("environment") or {}).get("server_clustered"):
+            return exc
+        try:
+            listed = self.client.get("/1.0/instances", params={"recursion": 1}).metadata or []
+            location = next((i.get("location") for i in listed if i.get("name") == self.name), None)
+            if not location:
+                return exc
+            member = self.client.get(api_path("cluster", "members", location), project=False).metadata or {}
+        except LXDError:
+            return exc
+        if member.get("status") in ("Online", "Evacuated"):
+            return exc
+        return LXDError("instance %r is on cluster member %r, which is %s (%s): it cannot be read or changed until "
+                        "that member's daemon answers again (LXD said: %s)"
+                        % (self.name, location, member.get("status"), member.get("message") or "no message",
+                           exc.error or exc.message), status_code=exc.status_code, error=exc.error)
+
+    def move(self, current):
+        """Move a stopped instance to the member named by target (LXD moves only stopped ones between members)."""
+        target = self.params["target"]
+        location = current.get("location")
+        if not target or not location or location == target or location == "none":
+            return current
+        self.check_target()
+        status = current.get("status")
+        if status != "Stopped":
+            if self.params["state"] != "stopped":
+                raise LXDError("instance %r runs on cluster member %r; stop it to move it to %r (state=stopped stops "
+                               "and moves it), or evacuate %r with lxdops.server.lxd_cluster_member"
+                               % (self.name, location, target, location))
+            force = self.params["force_stop"]
+            if status == "Frozen" and not force:
+                self.change_state("unfreeze")
+            self.stop(force)
+            self.tracker.add(("status",), status, "Stopped")
+            current = dict(current, status="Stopped") if self.check_mode else self.fetch()
+        self.tracker.add(("location",), location, target)
+        self.write("move", self.client.post, self.path, {"name": self.name, "migration": True},
+                   params={"target": target})
+        return current if self.check_mode else self.fetch()
 
     def check_target(self):
         environment = self.client.server_info().get("environment", {})

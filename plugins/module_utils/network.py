@@ -10,6 +10,14 @@ from __future__ import annotations
 import ipaddress
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, LXDNotFound, api_path
+from ansible_collections.lxdops.server.plugins.module_utils.cluster import (
+    MEMBER_NETWORK_KEYS,
+    cluster_member_names,
+    create_on_members,
+    is_clustered,
+    normalize_member_overrides,
+    split_for_members,
+)
 from ansible_collections.lxdops.server.plugins.module_utils.config import LXD_FALSE, LXD_TRUE, ConfigError, to_lxd_string
 from ansible_collections.lxdops.server.plugins.module_utils.diff import plan_config, plan_value
 from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager
@@ -68,6 +76,7 @@ class NetworkManager(Manager):
             raise ConfigError("name %r is not a valid network name: 1-15 characters (an interface name), "
                               "no '/' or spaces" % p["name"])
         self.config = normalize_network_config(p["config"])
+        self.overrides = normalize_member_overrides(p.get("member_config"), MEMBER_NETWORK_KEYS, "network")
 
     def apply(self):
         p = self.params
@@ -89,18 +98,30 @@ class NetworkManager(Manager):
                 self.write("delete", self.client.delete, path)
             self.result = {"network": {}}
             return
-        if current is None:
-            body = {"name": p["name"], "type": p["type"] or "bridge",
-                    "config": dict((k, v) for k, v in self.config.items() if v is not None)}
-            if p["description"] is not None:
-                body["description"] = p["description"]
-            self.tracker.add(("network",), None, body)
-            self.write("create", self.client.post, "/1.0/networks", body)
+        clustered = is_clustered(self.client, current)
+        if self.overrides and not clustered:
+            raise ConfigError("member_config: the server at %s is not part of a cluster; give config only"
+                              % self.client.url)
+        if current is None or (clustered and current.get("status") in ("Pending", "Errored")):
+            network_type = (current or {}).get("type") or p["type"] or "bridge"
+            config = dict((k, v) for k, v in self.config.items() if v is not None)
+            if clustered:
+                self.create_on_cluster(network_type, config)
+            else:
+                body = {"name": p["name"], "type": network_type, "config": config}
+                if p["description"] is not None:
+                    body["description"] = p["description"]
+                self.tracker.add(("network",), None, body)
+                self.write("create", self.client.post, "/1.0/networks", body)
         else:
             if p["type"] and current.get("type") != p["type"]:
                 raise LXDError("network %r is a %s network; its type cannot change to %s"
                                % (p["name"], current.get("type"), p["type"]))
-            config, changes = plan_config(current.get("config"), self.config)
+            wanted = self.config
+            if clustered:
+                # Member-specific keys are set per member at creation; LXD shows only the cluster-wide ones here.
+                wanted = dict((k, v) for k, v in self.config.items() if k not in MEMBER_NETWORK_KEYS)
+            config, changes = plan_config(current.get("config"), wanted)
             self.tracker.merge(changes)
             description = plan_value(self.tracker, ("description",), current.get("description", ""), p["description"])
             if changes.has_changes or description != current.get("description", ""):
@@ -109,3 +130,15 @@ class NetworkManager(Manager):
         if self.actions and not self.check_mode:
             current = self.client.get(path).metadata
         self.result = {"network": current or {}}
+
+    def create_on_cluster(self, network_type, config):
+        p = self.params
+        members = cluster_member_names(self.client)
+        cluster_wide, per_member = split_for_members(config, MEMBER_NETWORK_KEYS, members, self.overrides)
+        body = {"name": p["name"], "type": network_type, "config": cluster_wide}
+        if p["description"] is not None:
+            body["description"] = p["description"]
+        member_bodies = dict((member, {"name": p["name"], "type": network_type, "config": own})
+                             for member, own in per_member.items())
+        self.tracker.add(("network",), None, dict(body, members=per_member))
+        create_on_members(self, "/1.0/networks", body, member_bodies, "network %r" % p["name"], project=True)

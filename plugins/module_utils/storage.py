@@ -10,6 +10,14 @@ from __future__ import annotations
 import re
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, LXDNotFound, api_path
+from ansible_collections.lxdops.server.plugins.module_utils.cluster import (
+    MEMBER_POOL_KEYS,
+    cluster_member_names,
+    create_on_members,
+    is_clustered,
+    normalize_member_overrides,
+    split_for_members,
+)
 from ansible_collections.lxdops.server.plugins.module_utils.config import (
     LXD_FALSE,
     LXD_TRUE,
@@ -199,6 +207,12 @@ class StorageManager(Manager):
             raise ConfigError("name %r is not a valid pool name" % p["name"])
         size = to_lxd_string(p["size"]) if p["size"] is not None else None
         self.config = normalize_pool_config(p["driver"], p["config"], p["source"], size)
+        self.overrides = normalize_member_overrides(p.get("member_config"), MEMBER_POOL_KEYS[:-1], "storage pool")
+        for member, keys in self.overrides.items():
+            try:
+                normalize_pool_config(p["driver"], keys)
+            except ConfigError as exc:
+                raise ConfigError("member_config.%s: %s" % (member, exc))
 
     def apply(self):
         p = self.params
@@ -218,13 +232,23 @@ class StorageManager(Manager):
                 self.write("delete", self.client.delete, path, project=False)
             self.result = {"pool": {}}
             return
+        clustered = is_clustered(self.client, current)
+        if self.overrides and not clustered:
+            raise ConfigError("member_config: the server at %s is not part of a cluster; give source, size and "
+                              "config only" % self.client.url)
         if current is None:
             if not p["driver"]:
                 raise ConfigError("storage pool %r does not exist: give driver (%s) to create it"
                                   % (p["name"], ", ".join(DRIVERS)))
-            body = build_pool_request(p["name"], p["driver"], self.config, p["description"])
-            self.tracker.add(("pool",), None, body)
-            self.write("create", self.client.post, "/1.0/storage-pools", body, project=False)
+            if clustered:
+                self.create_on_cluster(p["driver"])
+            else:
+                body = build_pool_request(p["name"], p["driver"], self.config, p["description"])
+                self.tracker.add(("pool",), None, body)
+                self.write("create", self.client.post, "/1.0/storage-pools", body, project=False)
+        elif clustered and current.get("status") in ("Pending", "Errored"):
+            # A creation an earlier run left half done: define it where it is missing, then create it.
+            self.create_on_cluster(current.get("driver"))
         else:
             if p["driver"] and current.get("driver") != p["driver"]:
                 raise LXDError("storage pool %r uses the %s driver; the driver cannot change to %s"
@@ -232,10 +256,25 @@ class StorageManager(Manager):
             if not p["driver"]:
                 # Validate driver keys now that the driver is known.
                 normalize_pool_config(current.get("driver"), self.config)
-            body, tracker = plan_pool_update(current, self.config, p["description"])
+            wanted = self.config
+            if clustered:
+                # Member-specific keys are set per member when the pool is created; LXD shows and changes only
+                # the cluster-wide ones here.
+                wanted = dict((k, v) for k, v in self.config.items() if k not in MEMBER_POOL_KEYS)
+            body, tracker = plan_pool_update(current, wanted, p["description"])
             self.tracker.merge(tracker)
             if body is not None:
                 self.write("update", self.client.put, path, body, etag=response.etag, project=False)
         if self.actions and not self.check_mode:
             current = self.client.get(path, project=False).metadata
         self.result = {"pool": current or {}}
+
+    def create_on_cluster(self, driver):
+        p = self.params
+        members = cluster_member_names(self.client)
+        cluster_wide, per_member = split_for_members(self.config, MEMBER_POOL_KEYS, members, self.overrides)
+        body = build_pool_request(p["name"], driver, cluster_wide, p["description"])
+        member_bodies = dict((member, {"name": p["name"], "driver": driver, "config": config})
+                             for member, config in per_member.items())
+        self.tracker.add(("pool",), None, dict(body, members=per_member))
+        create_on_members(self, "/1.0/storage-pools", body, member_bodies, "storage pool %r" % p["name"])

@@ -125,6 +125,9 @@ options:
   target:
     description:
       - Cluster member to create the instance on. Fails clearly on a server that is not clustered.
+      - When an existing instance is on another member, a stopped instance is moved there (C(lxc move --target)).
+        LXD moves only stopped instances between members - with O(state=stopped) a running one is stopped first,
+        with the other states it is refused.
     type: str
   wait_for_ipv4:
     description:
@@ -140,6 +143,8 @@ options:
     default: false
 notes:
   - A graceful stop waits up to O(timeout) seconds.
+  - On a cluster, an instance on a member whose daemon does not answer cannot be read; the task fails naming the
+    member and its status (V(Offline)).
 seealso:
   - module: lxdops.server.lxd_profile
 """

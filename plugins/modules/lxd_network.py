@@ -16,6 +16,10 @@ description:
   - V(ipv4.address) and V(ipv6.address) are validated before any request - V(auto), V(none), or the bridge's own
     address with its prefix length.
   - Deleting a network in use is refused, naming its users. Host interfaces LXD does not manage are never touched.
+  - On a cluster, a new network is created the way LXD wants it there - defined on every member with that member's
+    own keys (V(parent), V(bridge.external_interfaces), V(bgp.ipv4.nexthop), V(bgp.ipv6.nexthop)), then created
+    cluster-wide with the other keys. Those keys in O(config) apply to every member unless O(member_config) gives a
+    member its own. An existing network's member-specific keys are not compared.
 author:
   - lxdops developers (@lxdops)
 extends_documentation_fragment:
@@ -52,6 +56,12 @@ options:
     description:
       - Description of the network.
     type: str
+  member_config:
+    description:
+      - On a cluster, member-specific keys per member, by member name (for example V(lxd2) with V(parent=eno2)),
+        used when the network is created. Only member-specific keys are accepted; a name that is not a member is refused.
+      - Fails on a server that is not clustered.
+    type: dict
 seealso:
   - module: lxdops.server.lxd_profile
 """
@@ -64,6 +74,16 @@ EXAMPLES = r"""
       ipv4.address: 10.10.10.1/24
       ipv4.nat: false
       ipv6.address: none
+
+- name: On a cluster, a macvlan network whose parent differs on one member
+  lxdops.server.lxd_network:
+    name: uplink
+    type: macvlan
+    config:
+      parent: eno1
+    member_config:
+      lxd3:
+        parent: enp5s0
 """
 
 RETURN = r"""
@@ -102,6 +122,7 @@ def main():
             type=dict(type="str", choices=list(NETWORK_TYPES)),
             config=dict(type="dict"),
             description=dict(type="str"),
+            member_config=dict(type="dict"),
         ),
     )
     NetworkManager(module).run()

@@ -17,6 +17,10 @@ description:
     (C(volatile.*)) and the keys LXD fills in (a loop file's C(source)) are left alone.
   - The driver and the source of an existing pool never change; asking for that fails.
   - Deleting a pool that anything uses (instances, profiles, volumes, images) is refused, naming the users.
+  - On a cluster, a new pool is created the way LXD wants it there - defined on every member with that member's own
+    keys (V(source), V(size), V(zfs.pool_name), V(lvm.vg_name), V(lvm.thinpool_name)), then created cluster-wide
+    with the other keys. O(source), O(size) and those keys in O(config) apply to every member unless
+    O(member_config) gives a member its own. An existing pool's member-specific keys are not compared.
 author:
   - lxdops developers (@lxdops)
 extends_documentation_fragment:
@@ -63,6 +67,12 @@ options:
     description:
       - Description of the pool.
     type: str
+  member_config:
+    description:
+      - On a cluster, member-specific keys per member, by member name (for example V(lxd2) with V(source=/dev/sdc)),
+        used when the pool is created. Only member-specific keys are accepted; a name that is not a member is refused.
+      - Fails on a server that is not clustered.
+    type: dict
 seealso:
   - module: lxdops.server.lxd_instance
 """
@@ -87,6 +97,15 @@ EXAMPLES = r"""
     source: vg0
     config:
       lvm.thinpool_name: LXDThinPool
+
+- name: On a cluster, a ZFS pool on each member's own disk
+  lxdops.server.lxd_storage:
+    name: local
+    driver: zfs
+    source: /dev/sdb
+    member_config:
+      lxd3:
+        source: /dev/nvme1n1
 
 - name: Remove a pool nobody uses
   lxdops.server.lxd_storage:
@@ -138,6 +157,7 @@ def main():
             size=dict(type="str"),
             config=dict(type="dict"),
             description=dict(type="str"),
+            member_config=dict(type="dict"),
         ),
     )
     StorageManager(module).run()

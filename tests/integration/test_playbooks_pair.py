@@ -41,23 +41,22 @@ def run_playbook(tmp_path, lab, name, extra_vars):
 
 def test_snapshot_before_an_upgrade_then_restore(tmp_path, lab, primary, instance):
     names = [instance("snappb"), instance("snappb")]
-    proc, recap = run_playbook(tmp_path, lab, "snapshot", {"snapshot_instances": names,
-                                                             "snapshot_name": "pre-upgrade"})
+    extra = {"snapshot_instances": names, "snapshot_name": "pre-upgrade"}
+    proc, recap = run_playbook(tmp_path, lab, "snapshot", extra)
     assert recap["failed"] == 0 and recap["changed"] == 1, proc.stdout
     for name in names:
         snapshot = primary.get(api_path("instances", name, "snapshots", "pre-upgrade")).metadata
         assert snapshot["expires_at"].startswith("20")
     # The upgrade goes wrong: a file appears that the restore must take away.
     primary.execute(names[0], ["sh", "-c", "echo broken > /root/upgrade"])
-    proc, recap = run_playbook(tmp_path, lab, "restore", {"restore_instances": [names[0]],
-                                                            "restore_snapshot": "pre-upgrade"})
+    restore = {"restore_instances": [names[0]], "restore_snapshot": "pre-upgrade"}
+    proc, recap = run_playbook(tmp_path, lab, "restore", restore)
     assert recap["failed"] == 0 and recap["changed"] == 1, proc.stdout
     assert primary.get(api_path("instances", names[0])).metadata["status"] == "Running"
     code, _out, _err = primary.execute(names[0], ["test", "-e", "/root/upgrade"])
     assert code == 1
     # Taking the same snapshot again changes nothing.
-    _proc, recap = run_playbook(tmp_path, lab, "snapshot", {"snapshot_instances": names,
-                                                              "snapshot_name": "pre-upgrade"})
+    _proc, recap = run_playbook(tmp_path, lab, "snapshot", extra)
     assert recap["changed"] == 0
 
 
@@ -65,8 +64,10 @@ def test_default_name_is_one_for_all_instances(tmp_path, lab, primary, instance)
     names = [instance("snapdef"), instance("snapdef")]
     proc, recap = run_playbook(tmp_path, lab, "snapshot", {"snapshot_instances": names})
     assert recap["failed"] == 0, proc.stdout
-    taken = [[s["name"] for s in primary.get(api_path("instances", name, "snapshots"),
-                                              params={"recursion": 1}).metadata] for name in names]
+    taken = []
+    for name in names:
+        snapshots = primary.get(api_path("instances", name, "snapshots"), params={"recursion": 1}).metadata
+        taken.append([s["name"] for s in snapshots])
     assert taken[0] == taken[1] and taken[0][0].startswith("manual-")
 
 
