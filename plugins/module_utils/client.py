@@ -16,10 +16,12 @@ message a sysadmin can act on.
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import http.client
 import json
 import os
+import re
 import socket
 import ssl
 import struct
@@ -158,13 +160,55 @@ def certificate_body(pem_text):
     return "".join(line.strip() for line in _first_pem_block(pem_text).splitlines() if "-----" not in line)
 
 
+def decode_token(text):
+    """The JSON object inside an LXD token (trust or cluster join: base64 of JSON), or None."""
+    try:
+        decoded = json.loads(base64.b64decode((text or "").strip(), validate=True).decode("utf-8"))
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return None
+    return decoded if isinstance(decoded, dict) else None
+
+
+def encode_token(fields):
+    """The token text LXD's client prints for these fields."""
+    return base64.b64encode(json.dumps(fields, separators=(",", ":")).encode("utf-8")).decode("ascii")
+
+
 def is_trust_token(secret):
     """True when the secret looks like an LXD trust token (base64 JSON holding a secret)."""
-    try:
-        decoded = json.loads(base64.b64decode(secret.strip(), validate=True).decode("utf-8"))
-    except (ValueError, TypeError, UnicodeDecodeError):
-        return False
-    return isinstance(decoded, dict) and "secret" in decoded
+    decoded = decode_token(secret)
+    return decoded is not None and "secret" in decoded
+
+
+def parse_lxd_time(value):
+    """An RFC 3339 time from LXD (nanoseconds allowed) -> aware datetime, or None for none/zero/unparsable."""
+    if not value or str(value).startswith("0001-01-01"):
+        return None
+    match = re.match(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})?$", str(value))
+    if not match:
+        return None
+    moment = datetime.datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S")
+    offset = match.group(2) or "Z"
+    delta = datetime.timedelta(0)
+    if offset != "Z":
+        sign = 1 if offset[0] == "+" else -1
+        delta = sign * datetime.timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6]))
+    return moment.replace(tzinfo=datetime.timezone.utc) - delta
+
+
+def pending_token_operations(operations, matches, now=None):
+    """Running, unexpired token operations (GET /1.0/operations?recursion=1) whose metadata `matches` accepts."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    found = []
+    for op in (operations or {}).get("running") or []:
+        meta = op.get("metadata") or {}
+        if op.get("class") != "token" or not meta.get("secret") or not matches(meta):
+            continue
+        expires = parse_lxd_time(meta.get("expiresAt"))
+        if expires is not None and expires <= now:
+            continue
+        found.append(op)
+    return found
 
 
 def split_address(address, default_port=DEFAULT_HTTPS_PORT):
@@ -210,7 +254,7 @@ def encode_trust_token(client_name, server_fingerprint, addresses, secret, expir
         "secret": secret,
         "expires_at": expires_at or "0001-01-01T00:00:00Z",
     }
-    return base64.b64encode(json.dumps(token, separators=(",", ":")).encode("utf-8")).decode("ascii")
+    return encode_token(token)
 
 
 class _PinMismatch(ssl.SSLError):

@@ -11,16 +11,16 @@ unit-tested; ClusterMemberManager applies it through the client.
 
 from __future__ import annotations
 
-import base64
-import datetime
-import json
 import re
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import (
     LXDError,
     api_path,
     certificate_fingerprint,
+    decode_token,
+    encode_token,
     fetch_certificate,
+    pending_token_operations,
     split_address,
 )
 from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError, to_lxd_string
@@ -77,11 +77,8 @@ def check_address(option, value):
 
 def decode_join_token(token, option="cluster_token"):
     """The fields of a cluster join token (as `lxc cluster add` prints it); never echoes the token."""
-    try:
-        decoded = json.loads(base64.b64decode((token or "").strip(), validate=True).decode("utf-8"))
-    except (ValueError, TypeError, UnicodeDecodeError):
-        decoded = None
-    if not isinstance(decoded, dict) or not decoded.get("secret") or not decoded.get("server_name") \
+    decoded = decode_token(token)
+    if not decoded or not decoded.get("secret") or not decoded.get("server_name") \
             or not decoded.get("fingerprint") or not decoded.get("addresses"):
         raise ConfigError("%s is not accepted: it is not a cluster join token (the base64 text `lxc cluster add "
                           "<name>` prints, or the token this module returns with state=present)" % option)
@@ -101,37 +98,12 @@ def encode_join_token(op_metadata):
         "secret": meta["secret"],
         "expires_at": meta.get("expiresAt") or "0001-01-01T00:00:00Z",
     }
-    return base64.b64encode(json.dumps(token, separators=(",", ":")).encode("utf-8")).decode("ascii")
-
-
-def _parse_time(value):
-    if not value or str(value).startswith("0001-01-01"):
-        return None
-    match = re.match(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})?$", str(value))
-    if not match:
-        return None
-    moment = datetime.datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S")
-    offset = match.group(2) or "Z"
-    delta = datetime.timedelta(0)
-    if offset != "Z":
-        sign = 1 if offset[0] == "+" else -1
-        delta = sign * datetime.timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6]))
-    return moment.replace(tzinfo=datetime.timezone.utc) - delta
+    return encode_token(token)
 
 
 def pending_join_tokens(operations, name, now=None):
     """The running, unexpired join-token operations for member `name` (GET /1.0/operations?recursion=1)."""
-    now = now or datetime.datetime.now(datetime.timezone.utc)
-    found = []
-    for op in (operations or {}).get("running") or []:
-        meta = op.get("metadata") or {}
-        if op.get("class") != "token" or meta.get("serverName") != name or not meta.get("secret"):
-            continue
-        expires = _parse_time(meta.get("expiresAt"))
-        if expires is not None and expires <= now:
-            continue
-        found.append(op)
-    return found
+    return pending_token_operations(operations, lambda meta: meta.get("serverName") == name, now)
 
 
 # ---------------------------------------------------------------- joining

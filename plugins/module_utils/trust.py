@@ -12,7 +12,6 @@ handled in one place. Tokens are secrets: they appear in the result's `token` an
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import pwd
@@ -29,6 +28,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.client import (
     certificate_body,
     certificate_fingerprint,
     encode_trust_token,
+    pending_token_operations,
     resolve_url,
 )
 from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError
@@ -163,43 +163,16 @@ def public_certificate(entry):
 
 # ---------------------------------------------------------------- trust tokens
 
-def _parse_time(value):
-    """An RFC 3339 time from LXD (nanoseconds allowed) -> aware datetime, or None for none/zero/unparsable."""
-    if not value or str(value).startswith("0001-01-01"):
-        return None
-    match = re.match(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})?$", str(value))
-    if not match:
-        return None
-    moment = datetime.datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S")
-    offset = match.group(2) or "Z"
-    if offset == "Z":
-        delta = datetime.timedelta(0)
-    else:
-        sign = 1 if offset[0] == "+" else -1
-        delta = sign * datetime.timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6]))
-    return moment.replace(tzinfo=datetime.timezone.utc) - delta
-
-
 def pending_tokens(operations, name, now=None):
     """The running, unexpired trust-token operations issued for client `name`.
 
     operations: the metadata of GET /1.0/operations?recursion=1 ({"running": [...], ...}).
     Cluster join tokens are operations of the same class; they carry no certificate request and are left out.
     """
-    now = now or datetime.datetime.now(datetime.timezone.utc)
-    found = []
-    for op in (operations or {}).get("running") or []:
-        meta = op.get("metadata") or {}
+    def for_client(meta):
         request = meta.get("request")
-        if op.get("class") != "token" or not isinstance(request, dict) or not meta.get("secret"):
-            continue
-        if request.get("name") != name:
-            continue
-        expires = _parse_time(meta.get("expiresAt"))
-        if expires is not None and expires <= now:
-            continue
-        found.append(op)
-    return found
+        return isinstance(request, dict) and request.get("name") == name
+    return pending_token_operations(operations, for_client, now)
 
 
 def token_restriction_matches(op, projects):
