@@ -355,7 +355,11 @@ class WebSocket:
             if opcode == 0x8:
                 return None
             if opcode == 0x9:
-                self.send(payload, opcode=0xA)
+                # LXD may already have closed its side; what it sent before is still to be read.
+                try:
+                    self.send(payload, opcode=0xA)
+                except OSError:
+                    pass
                 continue
             if opcode == 0xA:
                 continue

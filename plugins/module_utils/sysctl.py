@@ -38,14 +38,14 @@ def write_value(key, value, root=PROC_SYS):
 
 
 def apply(settings, check_mode=False, root=PROC_SYS):
-    """Bring each key to its value. Returns dict(changed=[...], skipped={key: reason}, values={key: value})."""
-    changed, skipped, values = [], {}, {}
+    """Bring each key to its value. Returns dict(changed=[...], unsettable={key: reason}, values={key: value})."""
+    changed, unsettable, values = [], {}, {}
     for key, wanted in sorted(settings.items()):
         wanted = normalize_value(wanted)
         try:
             current = read_value(key, root)
         except (IOError, OSError) as exc:
-            skipped[key] = "not available here (%s)" % (exc.strerror or exc)
+            unsettable[key] = "not available here (%s)" % (exc.strerror or exc)
             continue
         values[key] = current
         if current == wanted:
@@ -54,19 +54,19 @@ def apply(settings, check_mode=False, root=PROC_SYS):
             if os.access(key_path(key, root), os.W_OK):
                 changed.append(key)
             else:
-                skipped[key] = "read-only here (kept by the kernel of the host or the container's parent)"
+                unsettable[key] = "read-only here (kept by the kernel of the host or the container's parent)"
             continue
         try:
             write_value(key, wanted, root)
         except (IOError, OSError) as exc:
             if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.EINVAL):
-                skipped[key] = "read-only here (%s)" % (exc.strerror or exc)
+                unsettable[key] = "read-only here (%s)" % (exc.strerror or exc)
                 continue
             raise
         after = read_value(key, root)
         values[key] = after
         if after != wanted:
-            skipped[key] = "the kernel kept %r after writing %r" % (after, wanted)
+            unsettable[key] = "the kernel kept %r after writing %r" % (after, wanted)
             continue
         changed.append(key)
-    return {"changed": changed, "skipped": skipped, "values": values}
+    return {"changed": changed, "unsettable": unsettable, "values": values}

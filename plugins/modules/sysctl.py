@@ -13,7 +13,7 @@ version_added: 0.1.0
 description:
   - Writes each key's value to C(/proc/sys) when it differs, then reads it back to verify it.
   - Keys that are read-only here (a host that is itself a container cannot set most non-namespaced keys) or
-    missing are skipped and listed in RV(skipped), not failed.
+    missing are left alone and listed in RV(unsettable), not failed.
   - Persisting the values (a C(/etc/sysctl.d) drop-in) is the caller's job; the C(lxdops.server.lxd_host) role
     writes one.
 author:
@@ -43,7 +43,7 @@ EXAMPLES = r"""
 
 - name: What the kernel kept
   ansible.builtin.debug:
-    var: applied.skipped
+    var: applied.unsettable
 """
 
 RETURN = r"""
@@ -53,8 +53,10 @@ changed_keys:
   type: list
   elements: str
   sample: [vm.max_map_count]
-skipped:
-  description: Keys not set here, with the reason.
+unsettable:
+  description:
+    - Keys not set here, with the reason.
+    - Not named C(skipped), which Ansible would read as the task itself having been skipped.
   returned: always
   type: dict
   sample: {"kernel.dmesg_restrict": "read-only here (Read-only file system)"}
@@ -83,7 +85,7 @@ def main():
     result = apply(settings, check_mode=module.check_mode)
     diff = {"before": dict((k, result["values"].get(k)) for k in result["changed"]),
             "after": dict((k, normalize_value(settings[k])) for k in result["changed"])}
-    module.exit_json(changed=bool(result["changed"]), changed_keys=result["changed"], skipped=result["skipped"],
+    module.exit_json(changed=bool(result["changed"]), changed_keys=result["changed"], unsettable=result["unsettable"],
                      values=result["values"], diff=diff)
 
 

@@ -41,8 +41,8 @@ def test_apply_writes_verifies_and_skips(proc_sys, monkeypatch):
                 "net.ipv4.ip_local_port_range": "32768 60999", "kernel.no_such_key": 1}
     result = apply(settings, root=proc_sys)
     assert result["changed"] == ["vm.max_map_count"]
-    assert set(result["skipped"]) == {"kernel.no_such_key", "kernel.dmesg_restrict"}
-    assert "Read-only" in result["skipped"]["kernel.dmesg_restrict"]
+    assert set(result["unsettable"]) == {"kernel.no_such_key", "kernel.dmesg_restrict"}
+    assert "Read-only" in result["unsettable"]["kernel.dmesg_restrict"]
     assert result["values"]["vm.max_map_count"] == "262144"
     again = apply(settings, root=proc_sys)
     assert again["changed"] == []

@@ -96,3 +96,13 @@ def test_close_sends_a_close_frame_once(pair):
     ws.close()
     opcode, payload = read_client_frame(server)
     assert opcode == 0x8 and payload == struct.pack("!H", 1000)
+
+
+def test_ping_after_the_peer_closed_still_yields_what_it_sent(pair):
+    # LXD can ping and close at once: the pong cannot be written, the data sent before must still be read.
+    ws, server = pair
+    server.sendall(server_frame(0x9, b"ping?") + server_frame(0x2, b"output") + server_frame(0x1, b""))
+    ws._sock.shutdown(socket.SHUT_WR)
+    chunks = []
+    ws.drain_into(chunks)
+    assert chunks == [b"output"]
