@@ -32,7 +32,7 @@ TEST_PREFIX = "lxdops-test-"
 # Host links (veth) that tests create: interface names are limited to 15 characters.
 TEST_LINK_PREFIX = "lxdt"
 
-APT_PACKAGES = ["lxd", "lxd-client", "iptables", "busybox-static", "debootstrap", "btrfs-progs", "openssl"]
+APT_PACKAGES = ["lxd", "lxd-client", "dnsmasq-base", "iptables", "busybox-static", "debootstrap", "btrfs-progs", "openssl"]
 
 DAEMONS = {
     "primary": {
@@ -83,15 +83,23 @@ BOOKWORM_RECIPE = {
     "variant": "minbase",
     "packages": [
         "lxd", "lxd-client", "dnsmasq-base", "iptables", "nftables", "python3", "python3-yaml", "python3-apt",
-        "systemd", "systemd-sysv", "udev", "iproute2",
+        "systemd", "systemd-sysv", "udev", "kmod", "iproute2",
         "openssh-server", "sudo", "cron", "btrfs-progs", "zfs-fuse", "ca-certificates",
+        # The firewalld backend's scenario (the service is disabled until the role enables it).
+        "firewalld", "dbus", "libpam-systemd",
+        # Check mode against EL facts: the real dnf module, an rpm database and a local repository.
+        "dnf", "python3-dnf", "rpm", "createrepo-c",
     ],
+    # Package lists in the image, so that apt resolves packages in check mode without a network.
+    "apt_sources": "Types: deb\nURIs: {mirror}\nSuites: bookworm bookworm-updates\nComponents: main contrib\n"
+                   "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n",
     "files": {
         "etc/systemd/network/10-eth0.network": "[Match]\nName=eth0\n\n[Network]\nDHCP=ipv4\n",
         "etc/machine-id": "",
         "etc/hostname": "bookworm\n",
     },
     "enable": ["systemd-networkd.service"],
+    "disable": ["firewalld.service"],
     "metadata": {
         "architecture": "x86_64",
         "properties": {"os": "debian", "release": "bookworm", "description": "lxdops lab Debian bookworm with LXD"},
@@ -406,6 +414,13 @@ def build_bookworm():
         path.write_text(content)
     for unit in recipe["enable"]:
         run(["chroot", str(rootfs), "systemctl", "enable", unit])
+    for unit in recipe["disable"]:
+        run(["chroot", str(rootfs), "systemctl", "disable", unit])
+    sources = rootfs / "etc/apt/sources.list"
+    if sources.exists():
+        sources.unlink()
+    (rootfs / "etc/apt/sources.list.d/debian.sources").write_text(recipe["apt_sources"].format(mirror=apt_mirror()))
+    run(["chroot", str(rootfs), "apt-get", "update", "-q"], capture=False)
     run(["chroot", str(rootfs), "apt-get", "clean"])
     templates = work / "templates"
     templates.mkdir()
