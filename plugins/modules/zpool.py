@@ -16,6 +16,8 @@ description:
     C(zfs set), and its health is reported.
   - Before creating, every device is checked - one that holds partitions, a filesystem or another pool's label is
     refused, unless O(force=true).
+  - In check mode on a host where ZFS is not installed yet (an earlier task of the same run would install it), the
+    pool is reported as to be created, with a warning.
 author:
   - lxdops developers (@lxdops)
 extends_documentation_fragment:
@@ -161,10 +163,15 @@ def main():
         validate_pool(p["name"], p["devices"], p["layout"], p["ashift"])
     except ConfigError as exc:
         module.fail_json(msg=str(exc))
-    zpool = module.get_bin_path("zpool", required=True)
-    zfs = module.get_bin_path("zfs", required=True)
+    # In check mode ZFS may still be to be installed by an earlier task: then there is no pool yet either.
+    zpool = module.get_bin_path("zpool", required=not module.check_mode)
+    zfs = module.get_bin_path("zfs", required=not module.check_mode)
     commands, diff = [], {"before": {}, "after": {}}
-    exists = run(module, [zpool, "list", "-H", "-o", "name", p["name"]], check_rc=False)[0] == 0
+    if zpool:
+        exists = run(module, [zpool, "list", "-H", "-o", "name", p["name"]], check_rc=False)[0] == 0
+    else:
+        module.warn("zpool is not installed here yet: pool %s would be created once ZFS is" % p["name"])
+        exists = False
     created = False
     if not exists:
         for device in p["devices"]:
@@ -184,7 +191,7 @@ def main():
                                  % (device, verdict, p["name"]))
         argv = create_command(p["name"], p["devices"], p["layout"], p["ashift"], p["properties"],
                               p["filesystem_properties"], False)
-        argv[0] = zpool
+        argv[0] = zpool or "zpool"
         commands.append(argv)
         diff["after"] = {"pool": p["name"], "layout": p["layout"], "devices": p["devices"]}
         if not module.check_mode:

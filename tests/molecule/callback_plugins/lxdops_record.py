@@ -7,7 +7,7 @@
 
 Scenarios that run a role in check mode against the facts of other systems assert what
 each task would have done. Enabled with ANSIBLE_CALLBACKS_ENABLED=lxdops_record; each playbook's
-record is $LXDOPS_RECORD_DIR/<playbook name>.json (one list per host of {task, action, status, msg, args}).
+record is $LXDOPS_RECORD_DIR/<playbook name>.json (one list per host of {task, action, status, msg, warnings, args}).
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ class CallbackModule(CallbackBase):
             "action": result._task.action,
             "status": status,
             "msg": str(outcome.get("msg", "")),
+            "warnings": " ".join(str(w) for w in outcome.get("warnings") or []),
             "args": {key: args[key] for key in KEPT_ARGS if key in args},
         })
 
