@@ -85,7 +85,8 @@ BOOKWORM_RECIPE = {
         "lxd", "lxd-client", "dnsmasq-base", "iptables", "nftables", "python3", "python3-yaml", "python3-apt",
         "systemd", "systemd-sysv", "udev", "kmod", "iproute2",
         "openssh-server", "sudo", "cron", "btrfs-progs", "zfs-fuse", "ca-certificates",
-        # The firewalld backend's scenario (the service is disabled until the role enables it).
+        # The firewalld backend's scenario (the service is disabled until the role enables it); libpam-systemd
+        # stands for polkitd's virtual default-logind, which debootstrap does not resolve.
         "firewalld", "dbus", "libpam-systemd",
         # Check mode against EL facts: the real dnf module, an rpm database and a local repository.
         "dnf", "python3-dnf", "rpm", "createrepo-c",
