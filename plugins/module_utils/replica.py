@@ -28,6 +28,13 @@ SCHEDULE_KEY = "snapshots.schedule"
 SAVED_SCHEDULE_KEY = "user.lxdops.source.snapshots.schedule"
 # Marks replicas, so failover.yml can find "all" of them.
 REPLICA_KEY = "user.lxdops.replica"
+# Set by failover on the snapshot server's copy it started (RFC 3339 time): that copy holds the newest data until
+# failback, so it is never overwritten and the primary must not run the instance.
+FAILED_OVER_KEY = "user.lxdops.failed_over"
+# Set by the guard on the primary's instance it stopped because the snapshot server took it over; failback clears it.
+FENCED_KEY = "user.lxdops.fenced"
+# Per-server state: never carried from one server to the other by a copy.
+SERVER_LOCAL_KEYS = (FAILED_OVER_KEY, FENCED_KEY)
 DEFAULT_TARGET_CONFIG = {SCHEDULE_KEY: ""}
 
 
