@@ -1,0 +1,50 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lxdops developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""./dev test's step runner: a command that fails inside a step fails that step (nothing else runs in it)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+STEPS = '''
+fine_step() { echo fine-ran; }
+failing_inside() { false; echo after-false; }
+failing_pipe() { false | cat; echo after-pipe; }
+last_step() { echo last-ran; }
+if [ "${1:-}" = selftest ]; then run_steps fine_step failing_inside failing_pipe last_step; exit $?; fi
+'''
+
+
+def run_copy(tmp_path):
+    text = open(os.path.join(ROOT, "dev")).read()
+    marker = "cmd=${1:-help}"
+    assert marker in text
+    copy = tmp_path / "dev"
+    copy.write_text(text.replace(marker, STEPS + marker, 1))
+    env = dict(os.environ)
+    env.pop("LXDOPS_KEEP_LAB", None)
+    return subprocess.run(["bash", str(copy), "selftest"], cwd=str(tmp_path), env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+def test_a_failed_command_fails_its_step_and_the_run(tmp_path):
+    proc = run_copy(tmp_path)
+    assert proc.returncode != 0, proc.stdout
+    assert "fine-ran" in proc.stdout and "last-ran" in proc.stdout
+    # The commands after the failing one never ran: errexit (and pipefail) hold inside a step.
+    assert "after-false" not in proc.stdout
+    assert "after-pipe" not in proc.stdout
+    assert "--- failing_inside took" in proc.stdout and "(exit 1)" in proc.stdout
+    assert "--- fine_step took 0s (exit 0)" in proc.stdout
+
+
+def test_the_real_steps_run_through_the_runner():
+    text = open(os.path.join(ROOT, "dev")).read()
+    assert "run_steps sanity lint unit integration molecule_scenarios" in text
+    assert 'if ! "$step"' not in text
