@@ -60,6 +60,11 @@ def masked(config):
     return dict((k, SECRET_MASK if k in SECRET_KEYS else v) for k, v in (config or {}).items())
 
 
+def without_secrets(config):
+    """The server config with the secret keys left out (for read-only reports)."""
+    return dict((k, v) for k, v in (config or {}).items() if k not in SECRET_KEYS)
+
+
 class ServerManager(Manager):
     def validate(self):
         desired = {}

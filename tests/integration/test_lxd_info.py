@@ -1,0 +1,207 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lxdops developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""lxdops.server.lxd_info against the lab's daemons: what it reads, and that every failed read fails."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from ansible_collections.lxdops.server.plugins.module_utils.client import api_path
+
+ALL = ["server", "instances", "profiles", "networks", "storage_pools", "projects"]
+
+
+@pytest.fixture
+def unix(lab):
+    return dict(url=lab["daemons"]["primary"]["url"])
+
+
+@pytest.fixture
+def project(primary, unique):
+    """A project of the primary that uses the default project's profiles and images (so an instance starts)."""
+    name = unique("proj")
+    primary.post("/1.0/projects", {"name": name, "config": {"features.profiles": "false", "features.images": "false",
+                                                            "features.storage.volumes": "false"}})
+    yield name
+
+
+def names(items):
+    return [item["name"] for item in items]
+
+
+def test_everything_over_unix(run_module, unix, instance, primary):
+    name = instance("info")
+    result = run_module("lxd_info", dict(unix))
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is False
+    assert set(ALL) <= set(result) and "missing" not in result
+    # One request per section.
+    assert result["_requests"] == 6
+    server = result["server"]
+    assert server["server"] == "lxd" and server["server_version"] and server["auth"] == "trusted"
+    assert "instance_all_projects" in server["api_extensions"]
+    assert server["config"]["core.https_address"] == primary.get("/1.0", project=False).metadata["config"][
+        "core.https_address"]
+    assert server["certificate_fingerprint"] and "BEGIN CERTIFICATE" in server["certificate"]
+    found = [inst for inst in result["instances"] if inst["name"] == name]
+    assert len(found) == 1
+    inst = found[0]
+    assert inst["status"] == "Running" and inst["project"] == "default" and inst["type"] == "container"
+    for key in ("config", "devices", "profiles", "location", "description"):
+        assert key in inst
+    default = [prof for prof in result["profiles"] if prof["name"] == "default"][0]
+    assert default["project"] == "default" and api_path("instances", name) in default["used_by"]
+    assert "lxdopsbr0" in names(result["networks"])
+    assert "default" in names(result["storage_pools"])
+    assert [proj for proj in result["projects"] if proj["name"] == "default"][0]["config"]["features.profiles"] == "true"
+
+
+def test_secret_server_keys_left_out(run_module, lab, remote_unix):
+    # LXD 5.0 shows maas.api.key in clear (core.trust_password only as true); other tests use the trust password.
+    remote_unix.patch("/1.0", {"config": {"maas.api.key": "lxdops-test-h1a-secret"}}, project=False)
+    try:
+        result = run_module("lxd_info", dict(url=lab["daemons"]["remote"]["url"], gather=["server"]))
+    finally:
+        remote_unix.patch("/1.0", {"config": {"maas.api.key": ""}}, project=False)
+    assert not result.get("failed"), result.get("msg")
+    assert "maas.api.key" not in result["server"]["config"]
+    assert "core.https_address" in result["server"]["config"]
+    assert "lxdops-test-h1a-secret" not in result["_stdout"]
+
+
+def test_over_https(run_module, remote_https, remote_unix, unique, busybox):
+    name = unique("info")
+    created = run_module("lxd_instance", dict(remote_https, name=name, source=busybox, state="stopped"))
+    assert not created.get("failed"), created.get("msg")
+    result = run_module("lxd_info", dict(remote_https, gather=["server", "instances"]))
+    assert not result.get("failed"), result.get("msg")
+    assert result["_requests"] == 2
+    assert result["server"]["auth"] == "trusted"
+    assert result["server"]["server_name"] == remote_unix.get("/1.0", project=False).metadata["environment"][
+        "server_name"]
+    assert [inst["status"] for inst in result["instances"] if inst["name"] == name] == ["Stopped"]
+    assert set(result) & set(ALL) == {"server", "instances"}
+
+
+def test_gather_subsets_and_check_mode(run_module, unix):
+    for gather in (["instances"], ["projects"], ["networks", "storage_pools"], ["profiles", "server"]):
+        result = run_module("lxd_info", dict(unix, gather=gather), check=True)
+        assert not result.get("failed"), result.get("msg")
+        assert set(result) & set(ALL) == set(gather)
+        assert result["changed"] is False
+        assert result["_requests"] == len(gather)
+
+
+def test_project_and_all_projects(run_module, unix, instance, project, primary, unique):
+    in_project = instance("pinst", project=project)
+    in_default = instance("dinst")
+    # The project's own view: only its instance; profiles are the default project's (features.profiles off).
+    own = run_module("lxd_info", dict(unix, project=project, gather=["instances", "profiles", "networks"]))
+    assert not own.get("failed"), own.get("msg")
+    assert names(own["instances"]) == [in_project] and own["instances"][0]["project"] == project
+    assert all(prof["project"] == "default" for prof in own["profiles"])
+    assert "lxdopsbr0" in names(own["networks"])
+    assert own["_requests"] == 4  # the project looked up once, then one request per section
+    default_only = run_module("lxd_info", dict(unix, gather=["instances"]))
+    assert in_default in names(default_only["instances"]) and in_project not in names(default_only["instances"])
+    everything = run_module("lxd_info", dict(unix, gather=["instances"], all_projects=True))
+    by_name = dict((inst["name"], inst["project"]) for inst in everything["instances"])
+    assert by_name[in_project] == project and by_name[in_default] == "default"
+    assert everything["_requests"] == 1
+
+
+def test_all_projects_profiles(run_module, unix, primary, unique):
+    """A project with profiles of its own: they come with it, whether or not LXD has profiles_all_projects."""
+    name = unique("pprof")
+    primary.post("/1.0/projects", {"name": name, "config": {"features.profiles": "true"}})
+    profile = unique("prof")
+    primary.post("/1.0/profiles", {"name": profile, "config": {"limits.cpu": "1"}}, project=name)
+    result = run_module("lxd_info", dict(unix, gather=["profiles"], all_projects=True))
+    assert not result.get("failed"), result.get("msg")
+    pairs = set((prof["project"], prof["name"]) for prof in result["profiles"])
+    assert (name, profile) in pairs and (name, "default") in pairs and ("default", "default") in pairs
+    assert ("default", profile) not in pairs
+    own = run_module("lxd_info", dict(unix, project=name, gather=["profiles"]))
+    assert set((prof["project"], prof["name"]) for prof in own["profiles"]) == {(name, "default"), (name, profile)}
+
+
+def test_instances_filter(run_module, unix, instance, project):
+    first = instance("fa")
+    second = instance("fb", project=project)
+    ghost = "lxdops-test-h1a-no-such-instance"
+    result = run_module("lxd_info", dict(unix, gather=["instances"], instances=[first, ghost, second]))
+    assert not result.get("failed"), result.get("msg")
+    assert names(result["instances"]) == [first] and result["missing"] == [ghost, second]
+    result = run_module("lxd_info", dict(unix, gather=["instances"], all_projects=True,
+                                         instances=[first, ghost, second]))
+    assert sorted(names(result["instances"])) == sorted([first, second]) and result["missing"] == [ghost]
+    assert result["_requests"] == 1
+
+
+@pytest.mark.parametrize("params, words", [
+    (dict(gather=[]), ["gather", "server, instances"]),
+    (dict(gather=["server"], instances=["a"]), ["instances", "gather"]),
+    (dict(gather=["instances"], instances=["bad/name"]), ["instances", "'bad/name'", "letters, digits"]),
+    (dict(gather=["everything"]), ["gather", "everything", "storage_pools"]),
+])
+def test_bad_input_fails_before_any_request(run_module, unix, params, words):
+    result = run_module("lxd_info", dict(unix, **params))
+    assert result.get("failed")
+    for word in words:
+        assert word in result["msg"]
+    assert result["_requests"] == 0
+
+
+def test_missing_socket(run_module, tmp_path):
+    result = run_module("lxd_info", dict(url="unix:" + str(tmp_path / "unix.socket")))
+    assert result.get("failed") and "instances" not in result
+    assert "cannot read server" in result["msg"] and "does not exist" in result["msg"]
+    assert str(tmp_path / "unix.socket") in result["msg"]
+
+
+def test_daemon_down(run_module, tmp_path):
+    """A socket file nobody listens on: what a stopped daemon leaves behind."""
+    path = str(tmp_path / "unix.socket")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(path)
+    sock.close()
+    result = run_module("lxd_info", dict(url="unix:" + path, gather=["instances"]))
+    assert result.get("failed") and "instances" not in result
+    assert "cannot read instances" in result["msg"] and "nothing answers" in result["msg"] and path in result["msg"]
+
+
+def test_missing_project(run_module, unix):
+    result = run_module("lxd_info", dict(unix, project="lxdops-test-h1a-no-such-project", gather=["instances"]))
+    assert result.get("failed") and "instances" not in result
+    assert "project 'lxdops-test-h1a-no-such-project' does not exist" in result["msg"]
+
+
+def test_closed_https_port(run_module, remote_https):
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    result = run_module("lxd_info", dict(remote_https, url="https://127.0.0.1:%d" % port, gather=["instances"]))
+    assert result.get("failed") and "instances" not in result
+    assert "cannot read instances" in result["msg"] and "connection refused" in result["msg"]
+    assert "127.0.0.1:%d" % port in result["msg"]
+
+
+def test_wrong_pinned_certificate(run_module, remote_https, lab):
+    options = dict(remote_https, server_cert=lab["daemons"]["primary"]["server_cert"])
+    result = run_module("lxd_info", dict(options, gather=["instances"]))
+    assert result.get("failed") and "instances" not in result
+    assert "does not match the pinned server_cert" in result["msg"]
+
+
+@pytest.mark.parametrize("gather", [["server"], ["instances"], ["projects", "instances"]])
+def test_untrusted_client(run_module, remote_https, new_cert, gather):
+    crt, key = new_cert
+    result = run_module("lxd_info", dict(remote_https, client_cert=crt, client_key=key, gather=gather))
+    assert result.get("failed") and not set(result) & set(ALL)
+    assert "is not trusted by" in result["msg"] and crt in result["msg"]
