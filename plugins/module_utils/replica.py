@@ -7,21 +7,33 @@
 
 Shared by the lxd_replica module and the lxdops-replicate command the snapshot_server role installs, so
 both replicate the same way. Rules kept here:
-- a running source may be refreshed; a running replica is never overwritten (it is skipped, and reported);
+- one replication at a time on a host: a lock file (flock) is held from the survey to the end;
+- a running source may be refreshed; a running replica is never overwritten (it is skipped, and reported), nor
+  one that was failed over (it holds the newest data), nor is a fenced source copied;
+- a new replica is created with its target config already in the copy request (no window in which a broken
+  copy leaves a replica that autostarts or snapshots); the target config is applied again after every refresh,
+  since a refresh brings the source's config back;
 - the replica's own snapshot schedule is switched off (snapshots are the primary's), and the source's value is
   kept in user.lxdops.source.snapshots.schedule for failover;
-- target config (boot.autostart false, ...) is applied after every copy, since a refresh brings the source's
-  config back;
+- per-server state (failed over, fenced) never travels with a copy: the target keeps its own;
 - every instance is tried (with retries, in parallel workers); a failure never deletes an existing replica.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, api_path
-from ansible_collections.lxdops.server.plugins.module_utils.config import to_lxd_string
+from ansible_collections.lxdops.server.plugins.module_utils.client import (
+    LXDConflict,
+    LXDError,
+    LXDNotFound,
+    api_path,
+)
+from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError, normalize_config, to_lxd_string
 from ansible_collections.lxdops.server.plugins.module_utils.instance import writable
 
 SCHEDULE_KEY = "snapshots.schedule"
@@ -36,6 +48,26 @@ FENCED_KEY = "user.lxdops.fenced"
 # Per-server state: never carried from one server to the other by a copy.
 SERVER_LOCAL_KEYS = (FAILED_OVER_KEY, FENCED_KEY)
 DEFAULT_TARGET_CONFIG = {SCHEDULE_KEY: ""}
+# One replication at a time on a host (the nightly command and lxd_replica); flock is released when the process
+# ends, so a run that dies leaves no stale lock.
+DEFAULT_LOCK_PATH = "/run/lock/lxdops-replicate.lock"
+DEFAULT_LOCK_WAIT = 60
+MISSING_TARGET_PROJECT = ("project %r does not exist on the target server; the snapshot_server role's profile sync "
+                          "creates it")
+
+
+class ReplicationBusy(LXDError):
+    """Another replication holds the lock: nothing was done."""
+
+
+def check_target_config(target_config):
+    """The target config validated and as LXD strings ({key: str or None}); raises ConfigError. Pure."""
+    config = normalize_config(target_config or {}, where="target_config")
+    for key in SERVER_LOCAL_KEYS:
+        if key in config:
+            raise ConfigError("target_config key %r is not accepted: it is per-server state (set by failover and "
+                              "the fencing guard), never written by a replication" % key)
+    return config
 
 
 def effective_target_config(target_config):
@@ -45,12 +77,17 @@ def effective_target_config(target_config):
     return config
 
 
-def replica_config(current, target_config, source_schedule):
-    """The replica's config after a copy: target config applied, the source's schedule kept, the marker set. Pure.
+def replica_config(current, target_config, source_schedule, local=None):
+    """The replica's config: target config applied, the source's schedule kept, the marker set. Pure.
 
-    A refresh brings the source's config back, so this runs after every copy and refresh.
+    Used for the body of a new copy and after every refresh (a refresh brings the source's config back).
+    Per-server keys come from `local` (what the target had before), never from `current`'s source values.
     """
     config = dict(current or {})
+    for key in SERVER_LOCAL_KEYS:
+        config.pop(key, None)
+        if (local or {}).get(key):
+            config[key] = local[key]
     wanted = {REPLICA_KEY: "true"}
     wanted.update(target_config)
     wanted[SAVED_SCHEDULE_KEY] = source_schedule or None
@@ -63,8 +100,13 @@ def replica_config(current, target_config, source_schedule):
     return config
 
 
+def local_state(config):
+    """The per-server keys an instance carries ({key: value})."""
+    return dict((k, v) for k, v in (config or {}).items() if k in SERVER_LOCAL_KEYS and v)
+
+
 def plan(names, source_instances, replicas, refresh):
-    """{name: (action, reason)}: create, refresh, skip (nothing to do), block (replica running) or fail. Pure.
+    """{name: (action, reason)}: create, refresh, skip (nothing to do), block (never overwritten) or fail. Pure.
 
     source_instances: {name: instance}; replicas: {name: replica instance or None}.
     """
@@ -73,8 +115,16 @@ def plan(names, source_instances, replicas, refresh):
         if name not in source_instances:
             result[name] = ("fail", "no instance %r on the source server" % name)
             continue
+        fenced = ((source_instances[name] or {}).get("config") or {}).get(FENCED_KEY)
         replica = replicas.get(name)
-        if replica is None:
+        failed_over = ((replica or {}).get("config") or {}).get(FAILED_OVER_KEY)
+        if fenced:
+            result[name] = ("skip", "it was stopped on the source because the snapshot server took it over "
+                                    "(%s %s); run failback first" % (FENCED_KEY, fenced))
+        elif failed_over:
+            result[name] = ("block", "the replica was failed over on %s and holds the newest data; it is never "
+                                     "overwritten: run failback first" % failed_over)
+        elif replica is None:
             result[name] = ("create", None)
         elif not refresh:
             result[name] = ("skip", "the replica exists and refresh is off")
@@ -86,12 +136,15 @@ def plan(names, source_instances, replicas, refresh):
     return result
 
 
-def replica_body(source_instance, instance_only, refresh, operation_url, certificate, secrets):
-    """The POST /1.0/instances body that makes the target pull the instance from the source."""
-    config = dict((k, v) for k, v in (source_instance.get("config") or {}).items() if not k.startswith("volatile."))
-    schedule = config.get(SCHEDULE_KEY)
-    if schedule:
-        config[SAVED_SCHEDULE_KEY] = schedule
+def replica_body(source_instance, instance_only, refresh, operation_url, certificate, secrets, target_config=None):
+    """The POST /1.0/instances body that makes the target pull the instance from the source.
+
+    Its config is already the replica's (target config, marker, saved schedule, no per-server keys), so a new
+    replica is never, even for a moment, an instance that autostarts or snapshots.
+    """
+    source_config = source_instance.get("config") or {}
+    config = dict((k, v) for k, v in source_config.items() if not k.startswith("volatile."))
+    config = replica_config(config, effective_target_config(target_config), source_config.get(SCHEDULE_KEY))
     return {
         "name": source_instance["name"],
         "type": source_instance.get("type", "container"),
@@ -114,35 +167,156 @@ def replica_body(source_instance, instance_only, refresh, operation_url, certifi
     }
 
 
+class RunLock:
+    """An exclusive flock on a file, waited for a bounded time; the holder's pid is written into the file."""
+
+    def __init__(self, path, wait):
+        self.path = path
+        self.wait = max(0, wait)
+        self.fd = None
+
+    def acquire(self):
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise LXDError("cannot open the lock file %s (lock_path): %s" % (self.path, exc.strerror))
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    os.close(fd)
+                    raise LXDError("cannot lock %s (lock_path): %s" % (self.path, exc.strerror))
+                if time.monotonic() >= deadline:
+                    holder = self._holder(fd)
+                    os.close(fd)
+                    raise ReplicationBusy(
+                        "another replication is already running on this host (%s holds %s); waited %d s, "
+                        "nothing was done" % ("pid " + holder if holder else "a process", self.path, self.wait))
+                time.sleep(min(0.2, max(0.01, deadline - time.monotonic())))
+        os.ftruncate(fd, 0)
+        os.write(fd, ("%d\n" % os.getpid()).encode())
+        self.fd = fd
+
+    @staticmethod
+    def _holder(fd):
+        try:
+            return os.pread(fd, 32, 0).decode().strip()
+        except (OSError, UnicodeDecodeError):
+            return ""
+
+    def release(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def __enter__(self):
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.release()
+
+
+def check_projects(projects):
+    """None (the connection's project), or a list of project names, or ['all']; raises ValueError. Pure."""
+    if projects is None:
+        return None
+    if isinstance(projects, str):
+        projects = [projects]
+    projects = [str(p) for p in projects]
+    if not projects or not all(projects):
+        raise ValueError("projects: give project names, or all (got %r)" % (projects,))
+    if "all" in projects and len(projects) > 1:
+        raise ValueError("projects: all stands alone (got %s)" % ", ".join(projects))
+    return projects
+
+
+def result_key(project, name):
+    """How an instance is named in logs and diffs: its name, with the project when not default."""
+    return name if project in (None, "default") else "%s/%s" % (project, name)
+
+
 class Replicator:
     """Replicates instances from a source server to a target server.
 
     make_source and make_target build a new LXDClient each (one per worker: a client is not shared between threads).
+    projects: None replicates the source client's project into the target client's project; a list (or ['all'])
+    replicates each project into the project of the same name on the target.
+    lock_path and lock_wait: the host-wide lock taken for the whole run (see RunLock).
     """
 
     def __init__(self, make_source, make_target, refresh=True, instance_only=False, target_config=None,
-                 parallel=1, retries=1, source_address=None, log=None):
+                 parallel=1, retries=1, source_address=None, log=None, projects=None,
+                 lock_path=DEFAULT_LOCK_PATH, lock_wait=DEFAULT_LOCK_WAIT):
         self.make_source = make_source
         self.make_target = make_target
         self.refresh = refresh
         self.instance_only = instance_only
-        self.target_config = effective_target_config(target_config)
+        # Raises ConfigError (a ValueError) before any request.
+        self.target_config = effective_target_config(check_target_config(target_config))
         self.parallel = max(1, parallel)
         self.retries = max(0, retries)
         self.source_address = source_address
         self.log = log or (lambda message: None)
+        self.projects = check_projects(projects)
+        self.lock_path = lock_path
+        self.lock_wait = lock_wait
+        self.source_info = None
+
+    def project_pairs(self, source, target):
+        """[(source project, target project)] of this run."""
+        if self.projects is None:
+            return [(source.project, target.project)]
+        if self.projects == ["all"]:
+            names = [url.rstrip("/").rsplit("/", 1)[-1] for url in
+                     source.get("/1.0/projects", project=False).metadata or []]
+            return [(name, name) for name in sorted(names)]
+        return [(name, name) for name in self.projects]
 
     def survey(self, names):
-        """Instances to replicate, their replicas, and the plan. Two requests per server (lists with state)."""
+        """(names, {project pair: (source instances, replicas, plan)}, failures of names found nowhere).
+
+        Two requests per server and project (lists with state), plus a project check where not default.
+        """
         source = self.make_source()
         target = self.make_target()
-        source_instances = dict((i["name"], i) for i in
-                                source.get("/1.0/instances", params={"recursion": 1}).metadata or [])
-        replicas = dict((i["name"], i) for i in target.get("/1.0/instances", params={"recursion": 1}).metadata or [])
-        if names == ["all"]:
-            names = sorted(source_instances)
         self.source_info = source.server_info()
-        return names, source_instances, replicas, plan(names, source_instances, replicas, self.refresh)
+        surveyed = []
+        for source_project, target_project in self.project_pairs(source, target):
+            if source_project != "default" and source.exists(api_path("projects", source_project),
+                                                              project=False) is None:
+                raise LXDNotFound("project %r does not exist on the source server" % source_project)
+            source_instances = dict((i["name"], i) for i in source.get(
+                "/1.0/instances", params={"recursion": 1}, project=source_project).metadata or [])
+            target_ok = target_project == "default" or target.exists(api_path("projects", target_project),
+                                                                     project=False) is not None
+            replicas = {}
+            if target_ok:
+                replicas = dict((i["name"], i) for i in target.get(
+                    "/1.0/instances", params={"recursion": 1}, project=target_project).metadata or [])
+            surveyed.append((source_project, target_project, source_instances, replicas, target_ok))
+        missing = []
+        if names == ["all"]:
+            wanted = dict((s[0], sorted(s[2])) for s in surveyed)
+        elif len(surveyed) == 1:
+            wanted = {surveyed[0][0]: list(names)}
+        else:
+            # Several projects: a name is replicated from every project that has it, and fails only when none has.
+            wanted = dict((s[0], [n for n in names if n in s[2]]) for s in surveyed)
+            found = set(n for project_names in wanted.values() for n in project_names)
+            missing = [n for n in names if n not in found]
+        projects = []
+        for source_project, target_project, source_instances, replicas, target_ok in surveyed:
+            project_names = wanted[source_project]
+            actions = plan(project_names, source_instances, replicas, self.refresh)
+            if not target_ok:
+                reason = MISSING_TARGET_PROJECT % target_project
+                actions = dict((n, a if a[0] in ("fail", "skip") else ("fail", reason)) for n, a in actions.items())
+            projects.append((source_project, target_project, project_names, source_instances, replicas, actions))
+        return projects, missing
 
     def source_url(self):
         if self.source_address:
@@ -156,92 +330,121 @@ class Replicator:
         return address if address.startswith("https://") else "https://" + address
 
     def run(self, names, check_mode=False):
-        """One result per instance: name, action, seconds, attempts, error. Never raises for one instance."""
-        names, source_instances, _replicas, actions = self.survey(list(names))
+        """One result per instance: name, project, action, seconds, attempts, error. Never raises for one instance.
+
+        Raises ReplicationBusy when another replication holds the lock, LXDError when the run cannot start.
+        """
+        with RunLock(self.lock_path, self.lock_wait):
+            return self._run(list(names), check_mode)
+
+    def _run(self, names, check_mode):
+        projects, missing = self.survey(names)
         results = []
         work = []
-        for name in names:
-            action, reason = actions[name]
-            if action in ("skip", "block", "fail"):
-                # A replica that runs is not an error of the copy, but the run must not look complete.
-                results.append({"name": name, "action": "failed" if action == "fail" else "skipped",
-                                "error": reason if action != "skip" else None, "reason": reason,
-                                "seconds": 0, "attempts": 0})
-                self.log("%s: %s (%s)" % (name, results[-1]["action"], reason))
-            elif check_mode:
-                results.append({"name": name, "action": action + "d" if action == "create" else action + "ed",
-                                "error": None, "reason": "check mode", "seconds": 0, "attempts": 0})
-            else:
-                work.append((name, action))
+        for name in missing:
+            reason = "no instance %r in projects %s on the source server" % (name, ", ".join(p[0] for p in projects))
+            results.append({"name": name, "project": None, "action": "failed", "error": reason, "reason": reason,
+                            "seconds": 0, "attempts": 0})
+            self.log("%s: failed (%s)" % (name, reason))
+        for source_project, target_project, project_names, source_instances, _replicas, actions in projects:
+            for name in project_names:
+                action, reason = actions[name]
+                key = result_key(source_project, name)
+                if action in ("skip", "block", "fail"):
+                    # A replica that runs is not an error of the copy, but the run must not look complete.
+                    results.append({"name": name, "project": source_project,
+                                    "action": "failed" if action == "fail" else "skipped",
+                                    "error": reason if action != "skip" else None, "reason": reason,
+                                    "seconds": 0, "attempts": 0})
+                    self.log("%s: %s (%s)" % (key, results[-1]["action"], reason))
+                elif check_mode:
+                    results.append({"name": name, "project": source_project,
+                                    "action": action + "d" if action == "create" else action + "ed",
+                                    "error": None, "reason": "check mode", "seconds": 0, "attempts": 0})
+                else:
+                    work.append((source_project, target_project, name, action, source_instances[name]))
         if work:
             certificate = self.source_info["environment"]["certificate"]
             url = self.source_url()
             with ThreadPoolExecutor(max_workers=self.parallel) as pool:
-                futures = [pool.submit(self._replicate_with_retries, name, action, source_instances[name], url,
-                                       certificate) for name, action in work]
+                futures = [pool.submit(self._replicate_with_retries, item, url, certificate) for item in work]
                 results.extend(f.result() for f in futures)
-        order = dict((name, index) for index, name in enumerate(names))
-        return sorted(results, key=lambda r: order.get(r["name"], 0))
+        order = {}
+        for source_project, _target, project_names, _s, _r, _a in projects:
+            for name in project_names:
+                order[(source_project, name)] = len(order)
+        return sorted(results, key=lambda r: order.get((r["project"], r["name"]), -1))
 
-    def _replicate_with_retries(self, name, action, source_instance, url, certificate):
+    def _replicate_with_retries(self, item, url, certificate):
+        source_project, target_project, name, action, source_instance = item
+        key = result_key(source_project, name)
         started = time.monotonic()
         error = None
-        for attempt in range(1, self.retries + 2):
+        attempt = 0
+        while attempt <= self.retries:
+            attempt += 1
             try:
-                self._replicate(name, action, source_instance, url, certificate)
-                result = {"name": name, "action": "created" if action == "create" else "refreshed", "error": None,
+                if attempt > 1 and action == "create":
+                    # Never send the same first copy twice: a copy that broke may have left a replica (created
+                    # with the target config, so safe), which is refreshed instead. A failed look is a failed try.
+                    if self.make_target().exists(api_path("instances", name), project=target_project) is not None:
+                        action = "refresh"
+                self._replicate(source_project, target_project, name, action, source_instance, url, certificate)
+                result = {"name": name, "project": source_project,
+                          "action": "created" if action == "create" else "refreshed", "error": None,
                           "reason": None, "seconds": round(time.monotonic() - started, 2), "attempts": attempt}
-                self.log("%s: %s in %.1fs" % (name, result["action"], result["seconds"]))
+                self.log("%s: %s in %.1fs" % (key, result["action"], result["seconds"]))
                 return result
+            except LXDConflict as exc:
+                # The name was taken on the target by something else than this run: not ours to refresh.
+                error = exc.message
+                self.log("%s: attempt %d failed: %s" % (key, attempt, error))
+                break
             except LXDError as exc:
                 error = exc.message
-                self.log("%s: attempt %d failed: %s" % (name, attempt, error))
-                # A new copy that failed may leave nothing or a broken replica; a refresh keeps the old one.
+                self.log("%s: attempt %d failed: %s" % (key, attempt, error))
                 if attempt <= self.retries:
                     time.sleep(min(5, attempt))
-                    if action == "create" and self._replica_exists(name):
-                        action = "refresh"
-        return {"name": name, "action": "failed", "error": error, "reason": None,
-                "seconds": round(time.monotonic() - started, 2), "attempts": self.retries + 1}
+        return {"name": name, "project": source_project, "action": "failed", "error": error, "reason": None,
+                "seconds": round(time.monotonic() - started, 2), "attempts": attempt}
 
-    def _replica_exists(self, name):
-        try:
-            return self.make_target().exists(api_path("instances", name)) is not None
-        except LXDError:
-            return False
-
-    def _replicate(self, name, action, source_instance, url, certificate):
+    def _replicate(self, source_project, target_project, name, action, source_instance, url, certificate):
         source = self.make_source()
         target = self.make_target()
+        local = {}
         if action == "refresh":
-            current = target.get(api_path("instances", name)).metadata
+            current = target.get(api_path("instances", name), project=target_project).metadata
             if current.get("status") != "Stopped":
                 raise LXDError("the replica of %s started meanwhile; not overwritten" % name)
-        migration = source.request("POST", api_path("instances", name),
+            if (current.get("config") or {}).get(FAILED_OVER_KEY):
+                raise LXDError("the replica of %s was failed over meanwhile; not overwritten" % name)
+            local = local_state(current.get("config"))
+        migration = source.request("POST", api_path("instances", name), project=source_project,
                                    body={"migration": True, "instance_only": bool(self.instance_only), "live": False},
                                    wait=False)
         secrets = (migration.metadata or {}).get("metadata") or {}
         operation_url = url + migration.operation
         body = replica_body(source_instance, self.instance_only, action == "refresh", operation_url, certificate,
-                            secrets)
+                            secrets, self.target_config)
         try:
-            target.request("POST", "/1.0/instances", body=body,
+            target.request("POST", "/1.0/instances", body=body, project=target_project,
                            timeout=max(target.timeout, 3600))
         finally:
             try:
                 source.wait_operation(migration.operation, what="sending %s" % name, timeout=60)
             except LXDError:
                 pass
-        self.apply_target_config(target, name, (source_instance.get("config") or {}).get(SCHEDULE_KEY))
+        self.apply_target_config(target, name, (source_instance.get("config") or {}).get(SCHEDULE_KEY),
+                                 project=target_project, local=local)
 
-    def apply_target_config(self, target, name, source_schedule):
-        response = target.get(api_path("instances", name))
+    def apply_target_config(self, target, name, source_schedule, project=True, local=None):
+        response = target.get(api_path("instances", name), project=project)
         instance = response.metadata
-        config = replica_config(instance.get("config"), self.target_config, source_schedule)
+        config = replica_config(instance.get("config"), self.target_config, source_schedule, local)
         if config != (instance.get("config") or {}):
             body = writable(instance)
             body["config"] = config
-            target.put(api_path("instances", name), body, etag=response.etag)
+            target.put(api_path("instances", name), body, etag=response.etag, project=project)
 
 
 def summarize(results):

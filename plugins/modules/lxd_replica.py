@@ -15,9 +15,17 @@ description:
     copies afterwards (what C(lxc copy --refresh c remote:c) does), with the target pulling from this server.
   - A running source is refreshed as it runs. A running replica is never overwritten - it is skipped, reported,
     and the task fails at the end so the run does not look complete.
+  - A replica that was failed over (it carries C(user.lxdops.failed_over)) is never overwritten, even when it is
+    stopped; it is reported and the task fails. A source instance that carries C(user.lxdops.fenced) (stopped
+    because the snapshot server took it over) is skipped. These per-server keys never travel with a copy.
   - The replica's own C(snapshots.schedule) is switched off (snapshots are taken on the source and travel with
     the refresh); the source's value is kept in C(user.lxdops.source.snapshots.schedule) for a failover.
-  - O(target_config) is applied after every copy or refresh, because a refresh brings the source's config back.
+  - A new replica is created with O(target_config) and the marker C(user.lxdops.replica) already in the copy
+    request, so a copy that breaks never leaves a replica that autostarts. O(target_config) is applied again after
+    every refresh, because a refresh brings the source's config back.
+  - One replication at a time on a host - this module and the C(lxdops-replicate) command of the
+    C(lxdops.server.snapshot_server) role take the same lock (O(lock_path)); a run that cannot get it within
+    O(lock_wait) seconds fails saying another replication is already running, and changes nothing.
   - Every instance is tried, O(retries) more times on failure, in O(parallel) workers; there is one result per
     instance, and the task fails at the end if any instance failed. A failed refresh never deletes a replica.
   - LXD 6.8 and later also have replicators (C(lxc replicator)), which schedule refreshes inside LXD. This module
@@ -91,10 +99,22 @@ options:
       - Copy the instances without their snapshots.
     type: bool
     default: false
+  projects:
+    description:
+      - Projects whose instances are replicated, each into the project of the same name on the target, or
+        V(all) (every project of this server). A project missing on the target fails its instances (the
+        C(lxdops.server.snapshot_server) role's profile sync creates projects; this module never does).
+      - Without it, the instances of the connection's O(project) are replicated into O(remote.project).
+      - With several projects, a name in O(instances) is replicated from every project that has it, and fails
+        only when none has it.
+    type: list
+    elements: str
   target_config:
     description:
-      - Config applied to every replica after each copy or refresh. A key set to V(null) or an empty string is
-        removed. C(snapshots.schedule) is removed unless given here.
+      - Config of every replica, in the copy request of a new replica and applied again after each refresh. A key
+        set to V(null) or an empty string is removed. C(snapshots.schedule) is removed unless given here.
+      - Validated before any request, as O(lxdops.server.lxd_instance#module:config) is. The per-server keys
+        C(user.lxdops.failed_over) and C(user.lxdops.fenced) are not accepted.
     type: dict
     default: {boot.autostart: false}
   parallel:
@@ -112,6 +132,18 @@ options:
       - The address (V(host:port)) at which the target reaches this server. Defaults to the first of this
         server's own addresses.
     type: str
+  lock_path:
+    description:
+      - The lock file that keeps replications on this host one at a time (the C(lxdops-replicate) command uses
+        the same default). The lock (C(flock)) ends with the process that holds it, so a run that dies leaves no
+        stale lock. The file holds the process id of the run that has it.
+    type: path
+    default: /run/lock/lxdops-replicate.lock
+  lock_wait:
+    description:
+      - Seconds to wait for the lock when another replication holds it; then the task fails and changes nothing.
+    type: int
+    default: 60
 seealso:
   - module: lxdops.server.lxd_trust
 """
@@ -126,6 +158,15 @@ EXAMPLES = r"""
     target_config:
       boot.autostart: false
   register: replication
+
+- name: Every instance of two projects, into the same projects on the snapshot server
+  lxdops.server.lxd_replica:
+    instances: all
+    projects: [default, customers]
+    remote:
+      url: https://lxd-snapshot.lan:8443
+      server_cert: /etc/lxdops/lxd-snapshot.crt
+    lock_wait: 600
 
 - name: The report
   ansible.builtin.debug:
@@ -142,6 +183,10 @@ results:
     name:
       description: Instance name.
       type: str
+    project:
+      description: The instance's project on both servers (null for a name found in none of O(projects)).
+      type: str
+      sample: default
     action:
       description: created, refreshed, skipped or failed (in check mode, what would be done).
       type: str
@@ -171,7 +216,13 @@ from ansible_collections.lxdops.server.plugins.module_utils.common import (
     client_from_params,
     remote_argument_spec,
 )
-from ansible_collections.lxdops.server.plugins.module_utils.replica import Replicator, check_names, failures, summarize
+from ansible_collections.lxdops.server.plugins.module_utils.replica import (
+    Replicator,
+    check_names,
+    failures,
+    result_key,
+    summarize,
+)
 
 
 def main():
@@ -185,6 +236,9 @@ def main():
             parallel=dict(type="int", default=2),
             retries=dict(type="int", default=1),
             source_address=dict(type="str"),
+            projects=dict(type="list", elements="str"),
+            lock_path=dict(type="path", default="/run/lock/lxdops-replicate.lock"),
+            lock_wait=dict(type="int", default=60),
         ),
     )
     p = module.params
@@ -195,12 +249,17 @@ def main():
     if not p["remote"]["url"].startswith("https://"):
         module.fail_json(msg="remote.url %r is not accepted: the target pulls over the network, give https://host:port"
                          % p["remote"]["url"])
-    if p["parallel"] < 1 or p["retries"] < 0:
-        module.fail_json(msg="parallel must be 1 or more and retries 0 or more (got %d and %d)"
-                         % (p["parallel"], p["retries"]))
-    replicator = Replicator(lambda: client_from_params(p), lambda: client_from_params(p["remote"]),
-                            refresh=p["refresh"], instance_only=p["instance_only"], target_config=p["target_config"],
-                            parallel=p["parallel"], retries=p["retries"], source_address=p["source_address"])
+    if p["parallel"] < 1 or p["retries"] < 0 or p["lock_wait"] < 0:
+        module.fail_json(msg="parallel must be 1 or more, retries and lock_wait 0 or more (got %d, %d and %d)"
+                         % (p["parallel"], p["retries"], p["lock_wait"]))
+    try:
+        replicator = Replicator(lambda: client_from_params(p), lambda: client_from_params(p["remote"]),
+                                refresh=p["refresh"], instance_only=p["instance_only"],
+                                target_config=p["target_config"], parallel=p["parallel"], retries=p["retries"],
+                                source_address=p["source_address"], projects=p["projects"],
+                                lock_path=p["lock_path"], lock_wait=p["lock_wait"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
     try:
         results = replicator.run(names, check_mode=module.check_mode)
     except LXDError as exc:
@@ -209,11 +268,11 @@ def main():
     summary = summarize(results)
     changed = bool(summary["created"] or summary["refreshed"])
     replicated = [r for r in results if r["action"] in ("created", "refreshed")]
-    diff = {"before": {}, "after": dict((r["name"], r["action"]) for r in replicated)}
+    diff = {"before": {}, "after": dict((result_key(r["project"], r["name"]), r["action"]) for r in replicated)}
     failed = failures(results)
     if failed:
         module.fail_json(msg="%d of %d instances failed: %s" % (len(failed), len(results), "; ".join(
-            "%s: %s" % (r["name"], r["error"]) for r in failed)), changed=changed, results=results, summary=summary)
+            "%s: %s" % (result_key(r["project"], r["name"]), r["error"]) for r in failed)), changed=changed, results=results, summary=summary)
     module.exit_json(changed=changed, results=results, summary=summary, diff=diff)
 
 

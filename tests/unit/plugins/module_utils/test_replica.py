@@ -5,14 +5,30 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
 
+from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError
 from ansible_collections.lxdops.server.plugins.module_utils.replica import (
+    FAILED_OVER_KEY,
+    FENCED_KEY,
+    REPLICA_KEY,
     SAVED_SCHEDULE_KEY,
+    Replicator,
+    ReplicationBusy,
+    RunLock,
     check_names,
+    check_projects,
+    check_target_config,
     effective_target_config,
     plan,
     replica_body,
+    replica_config,
 )
 
 
@@ -39,15 +55,117 @@ def test_snapshots_are_off_on_replicas_unless_asked():
     assert effective_target_config({"snapshots.schedule": "@daily"})["snapshots.schedule"] == "@daily"
 
 
-def test_body_keeps_the_schedule_for_failover_and_drops_volatile_keys():
+def test_body_is_already_the_replica_config():
     source = {"name": "c1", "type": "container", "architecture": "x86_64", "profiles": ["default"],
-              "config": {"snapshots.schedule": "50 20 * * *", "volatile.uuid": "x", "limits.cpu": "1"},
+              "config": {"snapshots.schedule": "50 20 * * *", "volatile.uuid": "x", "limits.cpu": "1",
+                         "boot.autostart": "true", FAILED_OVER_KEY: "2026-01-01T00:00:00Z", FENCED_KEY: "x"},
               "devices": {}}
-    body = replica_body(source, False, True, "https://h:8443/1.0/operations/o", "PEM", {"fs": "s"})
-    assert body["config"] == {"snapshots.schedule": "50 20 * * *", SAVED_SCHEDULE_KEY: "50 20 * * *",
-                              "limits.cpu": "1"}
-    assert body["source"]["refresh"] is True and body["source"]["mode"] == "pull"
+    target_config = effective_target_config(check_target_config({"boot.autostart": False}))
+    body = replica_body(source, False, False, "https://h:8443/1.0/operations/o", "PEM", {"fs": "s"}, target_config)
+    # No schedule, autostart off, the marker, the saved schedule; no volatile nor per-server keys.
+    assert body["config"] == {SAVED_SCHEDULE_KEY: "50 20 * * *", "limits.cpu": "1", "boot.autostart": "false",
+                              REPLICA_KEY: "true"}
+    assert body["source"]["refresh"] is False and body["source"]["mode"] == "pull"
     assert body["source"]["operation"].endswith("/1.0/operations/o")
+    # Without a target config, snapshots are still off.
+    assert "snapshots.schedule" not in replica_body(source, False, True, "u", "PEM", {})["config"]
+
+
+@pytest.mark.parametrize("config, words", [
+    ({"boot.autostart": "maybe"}, ["boot.autostart", "'maybe'", "true or false"]),
+    ({"snapshots.schedule": "every day"}, ["snapshots.schedule", "'every day'", "cron"]),
+    ({"volatile.uuid": "x"}, ["volatile.uuid", "belong to LXD"]),
+    ({"limits.cpu": {"a": 1}}, ["limits.cpu", "scalar"]),
+    ({FAILED_OVER_KEY: "now"}, [FAILED_OVER_KEY, "per-server"]),
+    ({FENCED_KEY: "x"}, [FENCED_KEY, "per-server"]),
+])
+def test_bad_target_config(config, words):
+    with pytest.raises(ConfigError) as info:
+        check_target_config(config)
+    for word in words:
+        assert word in str(info.value)
+    # The Replicator refuses it before it makes any client.
+    with pytest.raises(ValueError):
+        Replicator(None, None, target_config=config)
+
+
+def test_target_config_as_lxd_strings():
+    assert check_target_config({"boot.autostart": False, "user.x": None, "limits.cpu": 2}) == {
+        "boot.autostart": "false", "user.x": None, "limits.cpu": "2"}
+
+
+def test_failed_over_replica_is_never_overwritten_even_stopped():
+    replicas = {"a": {"status": "Stopped", "config": {FAILED_OVER_KEY: "2026-12-01T10:00:00Z"}}}
+    action, reason = plan(["a"], {"a": {}}, replicas, True)["a"]
+    assert action == "block" and "failed over on 2026-12-01T10:00:00Z" in reason and "run failback first" in reason
+    assert plan(["a"], {"a": {}}, replicas, False)["a"][0] == "block"
+
+
+def test_fenced_source_is_skipped_with_its_reason():
+    sources = {"a": {"config": {FENCED_KEY: "2026-12-01T10:05:00Z"}}}
+    for replicas in ({}, {"a": {"status": "Stopped", "config": {}}}):
+        action, reason = plan(["a"], sources, replicas, True)["a"]
+        assert action == "skip" and "snapshot server took it over" in reason
+
+
+def test_per_server_keys_stay_with_their_server_across_a_refresh():
+    # After a refresh the replica holds the source's config, with the source's own per-server keys.
+    after_refresh = {"boot.autostart": "true", FAILED_OVER_KEY: "source-side", "limits.cpu": "1"}
+    config = replica_config(after_refresh, effective_target_config({"boot.autostart": False}), None,
+                            local={FENCED_KEY: "target-side"})
+    assert config == {"boot.autostart": "false", "limits.cpu": "1", REPLICA_KEY: "true", FENCED_KEY: "target-side"}
+
+
+@pytest.mark.parametrize("projects, expected", [(None, None), ("p", ["p"]), (["all"], ["all"]),
+                                                (["a", "b"], ["a", "b"])])
+def test_projects(projects, expected):
+    assert check_projects(projects) == expected
+
+
+@pytest.mark.parametrize("projects", [[], ["all", "a"], [""]])
+def test_bad_projects(projects):
+    with pytest.raises(ValueError, match="projects"):
+        check_projects(projects)
+
+
+def test_lock_is_exclusive_names_the_holder_and_waits_a_bounded_time(tmp_path):
+    path = str(tmp_path / "replicate.lock")
+    with RunLock(path, 0):
+        started = time.monotonic()
+        with pytest.raises(ReplicationBusy) as info:
+            RunLock(path, 0.5).acquire()
+        assert 0.4 <= time.monotonic() - started < 3
+        assert "already running" in info.value.message and "pid %d" % os.getpid() in info.value.message
+    # Released: the next run gets it at once.
+    with RunLock(path, 0):
+        pass
+
+
+def test_lock_of_a_killed_process_is_not_stale(tmp_path):
+    path = str(tmp_path / "replicate.lock")
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, sys, time\n"
+                               "f = open(sys.argv[1], 'w'); fcntl.flock(f, fcntl.LOCK_EX); f.write('x'); f.flush()\n"
+                               "print('held', flush=True); time.sleep(60)", path], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(ReplicationBusy):
+            RunLock(path, 0).acquire()
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(10)
+    lock = RunLock(path, 2)
+    lock.acquire()
+    try:
+        with open(path) as handle:
+            assert handle.read().strip() == str(os.getpid())
+    finally:
+        lock.release()
+
+
+def test_lock_file_that_cannot_be_opened_is_named(tmp_path):
+    with pytest.raises(Exception) as info:
+        RunLock(str(tmp_path / "no" / "such" / "dir.lock"), 0).acquire()
+    assert "lock_path" in str(info.value) and "no/such" in str(info.value)
 
 
 @pytest.mark.parametrize("names, expected", [("c1", ["c1"]), (["a", "b"], ["a", "b"]), (["all"], ["all"])])
@@ -62,7 +180,6 @@ def test_bad_names(names, words):
 
 
 def test_replica_config_after_a_refresh_brought_the_source_config_back():
-    from ansible_collections.lxdops.server.plugins.module_utils.replica import REPLICA_KEY, replica_config
     source_like = {"snapshots.schedule": "50 20 * * *", "boot.autostart": "true", "limits.cpu": "1"}
     config = replica_config(source_like, effective_target_config({"boot.autostart": False}), "50 20 * * *")
     assert config == {"boot.autostart": "false", "limits.cpu": "1", SAVED_SCHEDULE_KEY: "50 20 * * *",
