@@ -32,7 +32,8 @@ TEST_PREFIX = "lxdops-test-"
 # Host links (veth) that tests create: interface names are limited to 15 characters.
 TEST_LINK_PREFIX = "lxdt"
 
-APT_PACKAGES = ["lxd", "lxd-client", "dnsmasq-base", "iptables", "busybox-static", "debootstrap", "btrfs-progs", "openssl"]
+APT_PACKAGES = ["lxd", "lxd-client", "dnsmasq-base", "iptables", "busybox-static", "debootstrap", "btrfs-progs", "openssl",
+                "prometheus-node-exporter"]
 
 DAEMONS = {
     "primary": {
