@@ -22,6 +22,7 @@ import http.client
 import json
 import os
 import re
+import select
 import socket
 import ssl
 import struct
@@ -42,6 +43,10 @@ EXEC_FAILURE_CODES = {"Command not found": 127, "Command not executable": 126}
 # LXD's error when the command could not be attached to the instance (it did not start).
 EXEC_NOT_STARTED = "Failed to retrieve PID of executing child process"
 EXEC_START_ATTEMPTS = 4
+# Sent once more when the connection drops before any answer: only what cannot change anything on the server.
+# PUT is not among them: LXD takes actions by PUT (instance state, snapshot restore), and a PUT with an ETag that
+# did take effect would fail its second time as a mismatch.
+RETRY_METHODS = frozenset(("GET", "HEAD"))
 
 
 class LXDError(Exception):
@@ -255,6 +260,24 @@ def encode_trust_token(client_name, server_fingerprint, addresses, secret, expir
         "expires_at": expires_at or "0001-01-01T00:00:00Z",
     }
     return encode_token(token)
+
+
+# A connection that ended under a request (closed by the server, reset, broken pipe), not a timeout or a refusal.
+_DROPPED = (http.client.RemoteDisconnected, http.client.BadStatusLine, BrokenPipeError, ConnectionResetError,
+            ConnectionAbortedError)
+
+
+def _dropped(conn):
+    """Whether an idle kept-alive connection can no longer be used: the server closed it (or sent something
+    unasked, which is as bad). A false alarm only costs a new connection."""
+    sock = conn.sock
+    if sock is None:
+        return False
+    try:
+        readable, _writable, _errors = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 class _PinMismatch(ssl.SSLError):
@@ -573,8 +596,10 @@ class LXDClient:
         start = payload.tell() if hasattr(payload, "read") else None
         self.request_count += 1
         for attempt in (1, 2):
-            reused = self._conn is not None
-            if not reused:
+            if self._conn is not None and _dropped(self._conn):
+                # The server closed the kept-alive connection while it was idle: never send on it.
+                self.close()
+            if self._conn is None:
                 self._conn = self._connect(timeout)
             self._conn.timeout = timeout
             if self._conn.sock is not None:
@@ -582,23 +607,36 @@ class LXDClient:
             try:
                 self._conn.request(method, target, body=payload, headers=headers)
                 answer = self._conn.getresponse()
+            except _DROPPED:
+                self.close()
+                # No answer came: the request may or may not have reached LXD. Only a request that changes
+                # nothing is sent again; a POST, PUT, PATCH or DELETE could take effect twice.
+                if attempt == 2 or method not in RETRY_METHODS:
+                    raise LXDError("LXD at %s closed the connection before answering %s %s%s"
+                                   % (self.url, method, path, "" if method in RETRY_METHODS else
+                                      "; it was not sent again, as it may have taken effect: check the server's "
+                                      "state before running again"))
+                if start is not None:
+                    payload.seek(start)
+                continue
+            except Exception as exc:  # pylint: disable=broad-except
+                self.close()
+                raise self._transport_error(exc, timeout, "%s %s" % (method, path))
+            try:
                 if sink is not None and answer.status == 200:
                     for chunk in iter(lambda: answer.read(1 << 20), b""):
                         sink.write(chunk)
                     raw = _Raw(answer.status, answer.reason, answer.headers, b"")
                 else:
                     raw = _Raw(answer.status, answer.reason, answer.headers, answer.read())
-                break
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                # A kept-alive connection the server has closed: one fresh try.
-                self.close()
-                if attempt == 2 or not reused:
-                    raise LXDError("LXD at %s closed the connection (%s %s)" % (self.url, method, path))
-                if start is not None:
-                    payload.seek(start)
             except Exception as exc:  # pylint: disable=broad-except
+                # The answer had begun: never sent again (a sink may already hold part of it).
                 self.close()
+                if isinstance(exc, _DROPPED + (http.client.IncompleteRead,)):
+                    raise LXDError("LXD at %s closed the connection in the middle of its answer to %s %s"
+                                   % (self.url, method, path))
                 raise self._transport_error(exc, timeout, "%s %s" % (method, path))
+            break
         if self._trace_path:
             with open(self._trace_path, "a") as trace:
                 trace.write("%s %s %s\n" % (method, path, raw.status_code))

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
+import ssl
 import subprocess
+import threading
+import time
 
 import pytest
 
@@ -175,3 +179,170 @@ def test_exec_gives_up_and_other_errors_are_not_retried(monkeypatch):
     with pytest.raises(LXDError, match="not running"):
         other.execute("c1", ["sh"])
     assert other.attempts == 1
+
+
+# ---------------------------------------------------------------- dropped connections: what is sent again
+
+class _Listener:
+    """A tiny HTTP/1.1 server on a unix socket or on 127.0.0.1 with TLS, that plays one script per connection.
+
+    Each connection's script is a list of what to do with its requests, in order: "answer" (and keep the
+    connection), "drop" (read the request, close without answering), "answer-close" (answer, then close while
+    idle), "cut" (headers and part of the body, then close). Connections beyond the scripts answer everything.
+    """
+
+    def __init__(self, scripts, tls=None, folder=None):
+        self.scripts = list(scripts)
+        self.requests = []  # (connection number, method, path)
+        self.connections = 0
+        if tls:
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sock.bind(("127.0.0.1", 0))
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.context = context
+            self.url = "https://127.0.0.1:%d" % self.sock.getsockname()[1]
+        else:
+            path = str(folder / "lxd.socket")
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.bind(path)
+            self.context = None
+            self.url = "unix:" + path
+        self.sock.listen(8)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _addr = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            number = self.connections
+            script = self.scripts[number - 1] if number <= len(self.scripts) else None
+            threading.Thread(target=self._handle, args=(conn, number, script), daemon=True).start()
+
+    def _handle(self, conn, number, script):
+        try:
+            if self.context:
+                conn = self.context.wrap_socket(conn, server_side=True)
+            stream = conn.makefile("rb")
+            step = 0
+            while True:
+                line = stream.readline()
+                if not line:
+                    return
+                method, path = line.decode("latin-1").split(" ")[:2]
+                length = 0
+                for header in iter(stream.readline, b"\r\n"):
+                    name, _sep, value = header.decode("latin-1").partition(":")
+                    if name.lower() == "content-length":
+                        length = int(value)
+                stream.read(length)
+                self.requests.append((number, method, path))
+                action = script[step] if script and step < len(script) else "answer"
+                step += 1
+                if action == "drop":
+                    return
+                body = json.dumps({"type": "sync", "status": "Success", "status_code": 200,
+                                   "metadata": {"seen": len(self.requests)}}).encode()
+                if action == "cut":
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                                 % (len(body) + 100) + body)
+                    return
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                             % len(body) + body)
+                if action == "answer-close":
+                    return
+        except (OSError, ValueError):
+            return
+        finally:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+
+    def close(self):
+        self.sock.close()
+
+    def methods(self):
+        return [method for _number, method, _path in self.requests]
+
+
+@pytest.fixture(params=["unix", "https"])
+def listen(request, tmp_path, cert_pair):
+    """Start a _Listener with the given scripts and return (listener, client)."""
+    started = []
+
+    def start(*scripts):
+        tls = (str(cert_pair[0]), str(cert_pair[1])) if request.param == "https" else None
+        listener = _Listener(scripts, tls=tls, folder=tmp_path)
+        started.append(listener)
+        options = {}
+        if tls:
+            options = dict(client_cert=tls[0], client_key=tls[1], server_cert=tls[0])
+        return listener, LXDClient(url=listener.url, timeout=5, environ={}, **options)
+
+    yield start
+    for listener in started:
+        listener.close()
+
+
+def test_get_is_sent_again_once_when_the_connection_drops_before_an_answer(listen):
+    listener, client = listen(["drop"])
+    assert client.get("/1.0").metadata == {"seen": 2}
+    assert listener.requests == [(1, "GET", "/1.0"), (2, "GET", "/1.0")]
+
+
+def test_get_dropped_twice_fails_clearly(listen):
+    listener, client = listen(["drop"], ["drop"])
+    with pytest.raises(LXDError) as err:
+        client.get("/1.0/instances")
+    assert "closed the connection before answering GET /1.0/instances" in err.value.message
+    assert listener.methods() == ["GET", "GET"]
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_a_change_is_never_sent_twice(listen, method):
+    listener, client = listen(["drop"])
+    with pytest.raises(LXDError) as err:
+        client.request(method, "/1.0/instances/c1", body={"name": "c1"} if method != "DELETE" else None)
+    assert "closed the connection before answering %s /1.0/instances/c1" % method in err.value.message
+    assert "not sent again" in err.value.message and "check the server's state" in err.value.message
+    time.sleep(0.2)
+    assert listener.methods() == [method] and listener.connections == 1
+
+
+def test_an_idle_connection_the_server_closed_is_not_used_for_a_post(listen):
+    # The server closes the kept-alive connection after its first answer: the POST goes on a new one, once.
+    listener, client = listen(["answer-close"])
+    client.get("/1.0")
+    time.sleep(0.2)
+    assert client.post("/1.0/profiles", {"name": "p"}).metadata == {"seen": 2}
+    assert listener.requests == [(1, "GET", "/1.0"), (2, "POST", "/1.0/profiles")]
+
+
+def test_a_kept_alive_connection_is_reused(listen):
+    listener, client = listen()
+    for _ in range(3):
+        client.get("/1.0")
+    assert listener.connections == 1 and listener.methods() == ["GET"] * 3
+
+
+def test_an_answer_cut_short_is_not_asked_again(listen):
+    listener, client = listen(["cut"])
+    with pytest.raises(LXDError) as err:
+        client.get("/1.0")
+    assert "in the middle of its answer to GET /1.0" in err.value.message
+    assert listener.methods() == ["GET"]
+
+
+def test_pushed_file_is_not_sent_twice(listen, tmp_path):
+    listener, client = listen(["drop"])
+    source = tmp_path / "payload"
+    source.write_bytes(b"x" * 1000)
+    with open(source, "rb") as handle, pytest.raises(LXDError, match="not sent again"):
+        client.push_file("c1", "/root/f", handle, 1000)
+    assert listener.methods() == ["POST"]
