@@ -74,9 +74,10 @@ options:
       - name: ansible_lxd_project
   timeout:
     description:
-      - Seconds for each API request.
+      - Seconds for each API request (60 when not set).
+      - Also the most seconds one command may run in the instance (one task's module, or a C(raw) command; an
+        hour when not set). A command still running then is sent SIGKILL and the task fails saying so.
     type: int
-    default: 60
     vars:
       - name: ansible_lxd_timeout
   executable:
@@ -141,7 +142,8 @@ class Connection(ConnectionBase):
         command = [self.get_option("executable"), "-c", to_text(cmd, errors="surrogate_or_strict")]
         display.vvv("EXEC %s" % to_text(cmd), host=self._instance)
         try:
-            return self._client.execute(self._instance, command, stdin=to_bytes(in_data or b""))
+            return self._client.execute(self._instance, command, stdin=to_bytes(in_data or b""),
+                                        timeout=self.get_option("timeout"))
         except LXDError as exc:
             raise AnsibleConnectionFailure("exec in %s failed: %s" % (self._instance, exc.message))
 

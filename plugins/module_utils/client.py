@@ -43,6 +43,8 @@ EXEC_FAILURE_CODES = {"Command not found": 127, "Command not executable": 126}
 # LXD's error when the command could not be attached to the instance (it did not start).
 EXEC_NOT_STARTED = "Failed to retrieve PID of executing child process"
 EXEC_START_ATTEMPTS = 4
+# The most a command may run when the caller sets no limit (and the client's timeout is shorter).
+EXEC_DEFAULT_TIMEOUT = 3600
 # Sent once more when the connection drops before any answer: only what cannot change anything on the server.
 # PUT is not among them: LXD takes actions by PUT (instance state, snapshot restore), and a PUT with an ETag that
 # did take effect would fail its second time as a mismatch.
@@ -330,6 +332,17 @@ class WebSocket:
         self._buffer = buffered
         self._closed = False
         sock.settimeout(None)
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            # A server that vanishes without closing (host down, network cut) is noticed in about a minute
+            # instead of never: a reader waits for output as long as the command runs.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            for option, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3)):
+                if hasattr(socket, option):
+                    sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
+
+    def settimeout(self, seconds):
+        """Seconds a send or receive may block (None: no limit)."""
+        self._sock.settimeout(seconds)
 
     def _read(self, count):
         while len(self._buffer) < count:
@@ -364,15 +377,16 @@ class WebSocket:
         while True:
             try:
                 first, second = self._read(2)
-            except (EOFError, OSError):
+                opcode, length = first & 0x0F, second & 0x7F
+                if length == 126:
+                    length = struct.unpack("!H", self._read(2))[0]
+                elif length == 127:
+                    length = struct.unpack("!Q", self._read(8))[0]
+                mask = self._read(4) if second & 0x80 else None
+                payload = self._read(length)
+            except (EOFError, OSError, ValueError):
+                # The stream ended, or was aborted from another thread (see abort).
                 return None
-            opcode, length = first & 0x0F, second & 0x7F
-            if length == 126:
-                length = struct.unpack("!H", self._read(2))[0]
-            elif length == 127:
-                length = struct.unpack("!Q", self._read(8))[0]
-            mask = self._read(4) if second & 0x80 else None
-            payload = self._read(length)
             if mask:
                 payload = _mask(payload, mask)
             if opcode == 0x8:
@@ -411,6 +425,15 @@ class WebSocket:
             self._sock.shutdown(socket.SHUT_WR)
         except OSError:
             pass
+
+    def abort(self):
+        """End the connection at once, both ways: a thread blocked in recv() returns None."""
+        self._closed = True
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._sock.close()
 
 
 def _mask(payload, mask):
@@ -707,20 +730,30 @@ class LXDClient:
             raise LXDError("LXD refused the websocket of %s: %s" % (operation, status_line))
         return WebSocket(sock, rest)
 
-    def execute(self, instance, command, stdin=b"", environment=None, cwd=None, user=None, group=None):
-        """Run a command in an instance; return (exit code, stdout bytes, stderr bytes)."""
+    def execute(self, instance, command, stdin=b"", environment=None, cwd=None, user=None, group=None,
+                timeout=None):
+        """Run a command in an instance; return (exit code, stdout bytes, stderr bytes).
+
+        timeout: the most seconds the command may run (default: the client's timeout, and at least an hour).
+        A command still running then is sent SIGKILL and LXDError is raised; no thread is left waiting.
+        """
+        limit = timeout or max(self.timeout, EXEC_DEFAULT_TIMEOUT)
+        deadline = time.monotonic() + limit
         for attempt in range(1, EXEC_START_ATTEMPTS + 1):
             try:
-                return self._execute_once(instance, command, stdin, environment, cwd, user, group)
+                return self._execute_once(instance, command, stdin, environment, cwd, user, group, deadline, limit)
             except LXDError as exc:
                 # LXD could not attach the command to the instance (seen while other instances start or stop):
-                # it never ran, so running it again is safe.
+                # it never ran, so running it again is safe. No other failure starts a command again.
                 if EXEC_NOT_STARTED not in exc.message or attempt == EXEC_START_ATTEMPTS:
                     raise
                 time.sleep(0.5 * attempt)
         raise LXDError("unreachable")  # pragma: no cover
 
-    def _execute_once(self, instance, command, stdin, environment, cwd, user, group):
+    def _execute_once(self, instance, command, stdin, environment, cwd, user, group, deadline=None, limit=None):
+        if deadline is None:
+            limit = max(self.timeout, EXEC_DEFAULT_TIMEOUT)
+            deadline = time.monotonic() + limit
         body = {"command": list(command), "wait-for-websocket": True, "interactive": False,
                 "environment": dict(environment or {})}
         if cwd:
@@ -729,38 +762,74 @@ class LXDClient:
             body["user"] = user
         if group is not None:
             body["group"] = group
+        what = "exec of %r in %s" % (command[0], instance)
         response = self.request("POST", api_path("instances", instance, "exec"), body=body, wait=False)
         fds = ((response.metadata or {}).get("metadata") or {}).get("fds") or {}
         if not response.operation or not fds:
             raise LXDError("LXD did not start %r in %s with websockets" % (command[0], instance))
         sockets = {}
+        readers = []
+        outputs = {"1": [], "2": []}
+        timed_out = False
         try:
             for fd in ("control", "0", "1", "2"):
-                sockets[fd] = self.websocket(response.operation, fds[fd])
-            outputs = {"1": [], "2": []}
-            readers = [threading.Thread(target=sockets[fd].drain_into, args=(outputs[fd],)) for fd in ("1", "2")]
+                sockets[fd] = self.websocket(response.operation, fds[fd],
+                                             timeout=max(1, min(self.timeout, deadline - time.monotonic())))
+            readers = [threading.Thread(target=sockets[fd].drain_into, args=(outputs[fd],),
+                                        name="lxdops-exec-%s" % name) for fd, name in (("1", "stdout"), ("2", "stderr"))]
             for reader in readers:
                 reader.daemon = True
                 reader.start()
             stdin_ws = sockets["0"]
-            for offset in range(0, len(stdin or b""), 1 << 16):
-                stdin_ws.send(stdin[offset:offset + (1 << 16)])
+            try:
+                for offset in range(0, len(stdin or b""), 1 << 16):
+                    # A command that does not read its input must not hold us past the deadline.
+                    stdin_ws.settimeout(max(0.1, deadline - time.monotonic()))
+                    stdin_ws.send(stdin[offset:offset + (1 << 16)])
+            except socket.timeout:
+                timed_out = True
             stdin_ws.close()
             for reader in readers:
-                reader.join()
-            try:
-                result = self.wait_operation(response.operation, what="exec of %r in %s" % (command[0], instance),
-                                             timeout=max(self.timeout, 3600))
-                code = (result.get("metadata") or {}).get("return")
-            except LXDError as exc:
-                # LXD fails the operation for exit codes 126 and 127; to the caller they are exit codes.
-                code = EXEC_FAILURE_CODES.get(exc.error)
-                if code is None:
-                    raise
+                reader.join(max(0, deadline - time.monotonic()))
+                timed_out = timed_out or reader.is_alive()
+            if not timed_out:
+                try:
+                    result = self.wait_operation(response.operation, what=what,
+                                                 timeout=max(1, int(deadline - time.monotonic()) + 1))
+                    code = (result.get("metadata") or {}).get("return")
+                except LXDError as exc:
+                    if "did not finish within" in exc.message:
+                        timed_out = True
+                    else:
+                        # LXD fails the operation for exit codes 126 and 127; to the caller they are exit codes.
+                        code = EXEC_FAILURE_CODES.get(exc.error)
+                        if code is None:
+                            raise
+            if timed_out:
+                raise self._exec_timeout(sockets, readers, command, instance, limit)
         finally:
             for ws in sockets.values():
                 ws.close()
         return (code if code is not None else -1), b"".join(outputs["1"]), b"".join(outputs["2"])
+
+    @staticmethod
+    def _exec_timeout(sockets, readers, command, instance, limit):
+        """Stop a command that ran past its limit (SIGKILL through the control stream) and end our side."""
+        killed = False
+        if "control" in sockets:
+            try:
+                sockets["control"].settimeout(5)
+                sockets["control"].send(json.dumps({"command": "signal", "signal": 9}).encode("utf-8"), opcode=0x1)
+                killed = True
+            except OSError:
+                pass
+        for ws in sockets.values():
+            ws.abort()
+        for reader in readers:
+            reader.join(5)
+        return LXDError("%r in %s did not end within %s seconds (the exec timeout)%s"
+                        % (" ".join(command)[:200], instance, limit,
+                           "; it was sent SIGKILL" if killed else "; it could not be sent SIGKILL and may still run"))
 
     def push_file(self, instance, path, source, size, mode=None, uid=None, gid=None):
         """Write a file in an instance from a readable binary file object of `size` bytes."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import threading
+import time
 
 import pytest
 
@@ -226,3 +228,37 @@ def test_stopped_daemon_gives_a_clear_message(lab, remote_https, lab_control_mod
     finally:
         lab_control_module.start_daemon("remote")
     assert LXDClient(**remote_https).server_info()["auth"] == "trusted"
+
+
+def test_exec_past_its_timeout_fails_and_the_command_is_killed(primary, instance):
+    name = instance("exectimeout")
+    started = time.monotonic()
+    with pytest.raises(LXDError) as err:
+        primary.execute(name, ["sleep", "30"], timeout=3)
+    elapsed = time.monotonic() - started
+    assert 3 <= elapsed < 8, elapsed
+    assert "'sleep 30' in %s did not end within 3 seconds" % name in err.value.message
+    assert "it was sent SIGKILL" in err.value.message
+    assert not [t for t in threading.enumerate() if t.name.startswith("lxdops-exec-") and t.is_alive()]
+    # LXD got the signal: the sleep is gone, well before its 30 seconds.
+    deadline = time.monotonic() + 5
+    while True:
+        _code, out, _err = primary.execute(name, ["ps"])
+        if b"sleep 30" not in out or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert b"sleep 30" not in out, out
+    # The same client still runs commands, and a command within its limit is unaffected.
+    assert primary.execute(name, ["sh", "-c", "sleep 1; echo done"], timeout=3) == (0, b"done\n", b"")
+
+
+def test_exec_over_https_past_its_timeout(remote_https, remote_unix, run_module, busybox, unique):
+    name = unique("exectls")
+    result = run_module("lxd_instance", dict(remote_https, name=name, source=busybox))
+    assert not result.get("failed"), result.get("msg")
+    client = LXDClient(**remote_https)
+    started = time.monotonic()
+    with pytest.raises(LXDError, match="did not end within 3 seconds"):
+        client.execute(name, ["sleep", "30"], timeout=3)
+    assert time.monotonic() - started < 8
+    assert client.execute(name, ["echo", "ok"]) == (0, b"ok\n", b"")

@@ -224,3 +224,25 @@ def test_delegate_to_another_instance(tmp_path, lab, run_module, busybox, unique
                            "-e", "first=%s second=%s" % tuple(names), str(tmp_path / "play.yml")],
                           env=env, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+
+
+def test_command_past_the_connection_timeout_fails(tmp_path, lab, run_module, busybox, unique):
+    """ansible_lxd_timeout reaches exec: a command that runs longer fails with a clear message, in time."""
+    name = unique("ctimeout")
+    run_module("lxd_instance", dict(name=name, source=busybox))
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {name: {
+        "ansible_connection": "lxdops.server.lxd", "ansible_lxd_timeout": 3}}}}))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"))
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible"), "-i", str(tmp_path / "hosts.yml"), name,
+               "-m", "ansible.builtin.raw"]
+    started = time.monotonic()
+    proc = subprocess.run(command + ["-a", "sleep 30"], env=env, capture_output=True, text=True, timeout=120,
+                          check=False)
+    elapsed = time.monotonic() - started
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert "did not end within 3 seconds" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    assert elapsed < 20, elapsed
+    proc = subprocess.run(command + ["-a", "sleep 1; echo in-time"], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0 and "in-time" in proc.stdout, proc.stdout + proc.stderr

@@ -20,6 +20,9 @@ import pytest
 from ansible_collections.lxdops.server.plugins.module_utils.client import (
     LXDClient,
     LXDError,
+    Response,
+    WebSocket,
+    _mask,
     api_path,
     certificate_body,
     certificate_fingerprint,
@@ -156,6 +159,7 @@ class _FlakyExec(LXDClient):
         self.failures = failures
         self.message = message
         self.attempts = 0
+        self.timeout = 60
 
     def _execute_once(self, *args):
         self.attempts += 1
@@ -179,6 +183,80 @@ def test_exec_gives_up_and_other_errors_are_not_retried(monkeypatch):
     with pytest.raises(LXDError, match="not running"):
         other.execute("c1", ["sh"])
     assert other.attempts == 1
+
+
+# ---------------------------------------------------------------- exec timeout
+
+class _SilentExec(LXDClient):
+    """execute() against streams that never end: what a command that runs too long looks like from here."""
+
+    def __init__(self):
+        self.timeout = 60
+        self.peers = {}
+        self.closed_by_peer = False
+
+    def request(self, method, path, **kwargs):
+        return Response(202, {"metadata": {"fds": {"control": "c", "0": "0", "1": "1", "2": "2"}}},
+                        operation="/1.0/operations/x")
+
+    def websocket(self, operation, secret, timeout=None):
+        ours, theirs = socket.socketpair()
+        self.peers[secret] = theirs
+        return WebSocket(ours)
+
+    def wait_operation(self, operation, what="operation", timeout=None):  # pragma: no cover - never reached
+        raise AssertionError("the streams never ended")
+
+
+def _exec_threads():
+    return [thread for thread in threading.enumerate() if thread.name.startswith("lxdops-exec-")]
+
+
+def test_exec_past_its_timeout_fails_kills_and_ends_its_readers():
+    client = _SilentExec()
+    started = time.monotonic()
+    with pytest.raises(LXDError) as err:
+        client.execute("c1", ["sleep", "30"], timeout=1)
+    elapsed = time.monotonic() - started
+    assert 1 <= elapsed < 3
+    assert "'sleep 30' in c1 did not end within 1 seconds" in err.value.message
+    assert "SIGKILL" in err.value.message
+    assert _exec_threads() == []
+    # The control stream got the signal as LXD reads it.
+    control = client.peers["c"]
+    control.settimeout(2)
+    frame = control.recv(4096)
+    assert frame[0] == 0x81
+    length = frame[1] & 0x7F
+    assert json.loads(_mask(frame[6:6 + length], frame[2:6])) == {"command": "signal", "signal": 9}
+
+
+def test_exec_stdin_that_is_never_read_does_not_hold_past_the_timeout():
+    client = _SilentExec()
+    started = time.monotonic()
+    with pytest.raises(LXDError, match="did not end within 1 seconds"):
+        client.execute("c1", ["cat"], stdin=b"x" * (16 << 20), timeout=1)
+    assert time.monotonic() - started < 3
+    assert _exec_threads() == []
+
+
+def test_exec_default_limit_is_the_client_timeout_and_at_least_an_hour(monkeypatch):
+    seen = {}
+
+    class Recorder(LXDClient):
+        def __init__(self, timeout):
+            self.timeout = timeout
+
+        def _execute_once(self, *args):
+            seen["limit"] = args[-1]
+            return 0, b"", b""
+
+    Recorder(60).execute("c1", ["true"])
+    assert seen["limit"] == 3600
+    Recorder(7200).execute("c1", ["true"])
+    assert seen["limit"] == 7200
+    Recorder(60).execute("c1", ["true"], timeout=5)
+    assert seen["limit"] == 5
 
 
 # ---------------------------------------------------------------- dropped connections: what is sent again

@@ -106,3 +106,39 @@ def test_ping_after_the_peer_closed_still_yields_what_it_sent(pair):
     chunks = []
     ws.drain_into(chunks)
     assert chunks == [b"output"]
+
+
+def test_abort_wakes_a_reader_blocked_in_another_thread(pair):
+    ws, _server = pair
+    chunks = []
+    reader = threading.Thread(target=ws.drain_into, args=(chunks,))
+    reader.start()
+    reader.join(0.2)
+    assert reader.is_alive()
+    ws.abort()
+    reader.join(2)
+    assert not reader.is_alive() and chunks == []
+
+
+def test_a_frame_cut_short_ends_the_stream(pair):
+    ws, server = pair
+    server.sendall(server_frame(0x2, b"whole") + server_frame(0x2, b"cut short")[:5])
+    server.shutdown(socket.SHUT_WR)
+    chunks = []
+    ws.drain_into(chunks)
+    assert chunks == [b"whole"]
+
+
+def test_tcp_streams_keep_alive():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    client = socket.create_connection(listener.getsockname())
+    peer, _addr = listener.accept()
+    try:
+        WebSocket(client)
+        assert client.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+        assert client.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 30
+    finally:
+        for sock in (client, peer, listener):
+            sock.close()
