@@ -191,6 +191,7 @@ class Guard:
         self.make_primary = client_factory(settings.get("source"))
         remote = dict(settings["remote"], timeout=config["timeout"])
         self.make_remote = client_factory(remote)
+        self.remote = None
 
     def primary_instances(self, wait):
         deadline = time.monotonic() + wait
@@ -207,23 +208,34 @@ class Guard:
     def failed_over(self):
         """(set of (project, name) carrying FAILED_OVER_KEY on the snapshot server, None) or (None, error)."""
         try:
-            copies = list_instances(self.make_remote())
+            self.remote = self.make_remote()
+            copies = list_instances(self.remote)
         except LXDError as exc:
             return None, exc.message
         return set(key_of(c) for c in copies if (c.get("config") or {}).get(FAILED_OVER_KEY)), None
 
+    def still_failed_over(self, action):
+        """Asked again right before acting (failback may have ended meanwhile): True, False, or None (no answer)."""
+        try:
+            copy = self.remote.exists(api_path("instances", action["name"]), project=action["project"])
+        except LXDError:
+            return None
+        return bool(copy and (copy.get("config") or {}).get(FAILED_OVER_KEY))
+
     def apply(self, client, action, instance, now):
         label = describe(action)
+        if action["reason"] == REASON_FAILED_OVER and self.still_failed_over(action) is False:
+            action["skipped"] = True
+            self.log("%s is no longer failed over on the snapshot server: left alone" % label)
+            return
+        if action["action"] == "release" and self.still_failed_over(action) is not False:
+            action["skipped"] = True
+            self.log("%s: the snapshot server did not confirm it runs no copy of it: still fenced" % label)
+            return
         if action["stop"]:
-            ran = started_at(instance)
-            client.put(api_path("instances", action["name"], "state"), {"action": "stop", "force": True, "timeout": -1},
-                       project=action["project"])
-            seconds = (datetime.datetime.now(datetime.timezone.utc) - ran).total_seconds() if ran else None
-            action["ran_seconds"] = round(seconds, 1) if seconds is not None else None
-            self.log("stopped %s (%s)%s" % (label, action["reason"],
-                                            "; it had run %.1f s" % seconds if seconds is not None else ""))
+            self.stop(client, action, instance)
+        path = api_path("instances", action["name"])
         if action["config"]:
-            path = api_path("instances", action["name"])
             current = client.get(path, project=action["project"])
             body = writable(current.metadata)
             config = dict(body.get("config") or {})
@@ -240,6 +252,21 @@ class Guard:
             client.put(api_path("instances", action["name"], "state"), {"action": "start", "timeout": 30},
                        project=action["project"])
             self.log("started %s again" % label)
+        if action["action"] == "fence" and not action["stop"]:
+            # Listed stopped, but LXD may have been starting it meanwhile (autostart at boot).
+            current = client.get(path, project=action["project"]).metadata
+            if current.get("status") != "Stopped":
+                action["stop"] = True
+                self.stop(client, action, current)
+
+    def stop(self, client, action, instance):
+        ran = started_at(instance)
+        client.put(api_path("instances", action["name"], "state"), {"action": "stop", "force": True, "timeout": -1},
+                   project=action["project"])
+        seconds = (datetime.datetime.now(datetime.timezone.utc) - ran).total_seconds() if ran else None
+        action["ran_seconds"] = round(seconds, 1) if seconds is not None else None
+        self.log("stopped %s (%s)%s" % (describe(action), action["reason"],
+                                        "; it had run %.1f s" % seconds if seconds is not None else ""))
 
     def run(self, check=False, wait=0):
         now = datetime.datetime.now(datetime.timezone.utc)
@@ -279,8 +306,9 @@ class Guard:
                 action["error"] = exc.message
                 self.log("FAILED to %s %s: %s" % (action["action"], describe(action), exc.message))
         record["actions"] = actions
-        record["fenced"] = fenced_now(instances, [a for a in actions if a not in failed and not check])
-        if any(a["action"] == "fence" for a in actions) or failed:
+        done = [a for a in actions if a not in failed and not a.get("skipped") and not check]
+        record["fenced"] = fenced_now(instances, done)
+        if any(a["action"] == "fence" and not a.get("skipped") for a in actions) or failed:
             record["exit"] = EXIT_FENCED
         elif error is not None:
             record["exit"] = EXIT_UNASKED
