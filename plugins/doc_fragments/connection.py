@@ -52,12 +52,16 @@ options:
       - A trust token issued by the server (C(lxc config trust add) on the server, or
         M(lxdops.server.lxd_trust)), used once to add O(client_cert) to the server's trust store when the
         server does not trust it yet. Ignored when already trusted, so it may stay in the play.
+      - With O(verify=false) and no O(server_cert), the token is sent only to a server that presents the
+        certificate the token names (as C(lxc remote add) checks it).
       - Never logged.
     type: str
   trust_password:
     description:
       - The server's trust password (C(core.trust_password)), for servers that still accept one (LXD before 5.21).
         Used like O(trust_token), only when not yet trusted. Never logged.
+      - Not sent to a server whose certificate is not checked (O(verify=false) without O(server_cert)): the task
+        fails saying so.
     type: str
   project:
     description:

@@ -484,6 +484,7 @@ class LXDClient:
         self._trust_attempted = False
         self.server_cert_pem = None
         self.server_fingerprint = None
+        self._pin_source = "server_cert"
         self.client_cert = self.client_key = None
         if self.scheme == "https":
             home = os.path.expanduser("~")
@@ -672,7 +673,8 @@ class LXDClient:
         if isinstance(exc, _PinMismatch):
             return LXDError(
                 "the server at %s presented a certificate (sha256 %s) that does not match the pinned "
-                "server_cert (sha256 %s): refusing to talk to it" % (self.url, exc.presented, self.server_fingerprint))
+                "%s (sha256 %s): refusing to talk to it" % (self.url, exc.presented, self._pin_source,
+                                                            self.server_fingerprint))
         if isinstance(exc, ssl.SSLCertVerificationError):
             return LXDError(
                 "cannot verify the TLS certificate of %s (sha256 %s): %s. LXD servers usually have a "
@@ -890,13 +892,14 @@ class LXDClient:
         secret = self._trust_token or self._trust_password
         if not secret:
             raise self._untrusted_error()
+        which = "trust_token" if self._trust_token else "trust_password"
+        self._pin_for_secret(which)
         body = {"type": "client"}
         if self._trust_token and self.has_extension("explicit_trust_token"):
             body["trust_token"] = self._trust_token
         else:
             # Older servers take a token, like a password, in the password field.
             body["password"] = secret
-        which = "trust_token" if self._trust_token else "trust_password"
         try:
             self.request("POST", "/1.0/certificates", body=body, project=False, allow_trust=False)
         except LXDError as exc:
@@ -905,6 +908,28 @@ class LXDClient:
         if not self.is_trusted():
             raise LXDUntrusted("%s was accepted by %s, but the client is still not trusted" % (which, self.url))
         return True
+
+    def _pin_for_secret(self, which):
+        """A trust secret goes only to a server whose certificate was checked (pinned, or verified by a CA).
+
+        With verify=false and no server_cert, a trust token still can: it names the certificate of the server
+        that issued it, and the connection that carries it is pinned to that (as `lxc remote add` does). A
+        password names nothing, so it is not sent.
+        """
+        if self.scheme != "https" or self.verify or self.server_fingerprint:
+            return
+        fingerprint = str((decode_token(self._trust_token) or {}).get("fingerprint") or "").lower()
+        if self._trust_token and re.match(r"^[0-9a-f]{64}$", fingerprint):
+            self.server_fingerprint = fingerprint
+            self._pin_source = "fingerprint in the trust token"
+            self.close()  # the request that carries the token goes on a new, pinned connection
+            return
+        raise LXDUntrusted(
+            "%s was not sent to %s: with verify=false and no server_cert nothing shows that the server answering "
+            "there is the one the secret is meant for, and whoever answers would get it. Pin the server's "
+            "certificate with server_cert (its server.crt)%s" % (
+                which, self.url, ", or use a trust token from the server: it names the server's certificate"
+                if which == "trust_password" else " (this token names no server certificate)"))
 
     def issue_trust_token(self, client_name, projects=None):
         """Ask the server for a one-time trust token for a new client; return the token string."""

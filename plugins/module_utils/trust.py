@@ -530,6 +530,10 @@ class TrustManager(Manager):
                    project=False)
 
     def token(self):
+        if self.client.scheme == "https" and not self.client.server_fingerprint and not self.client.verify:
+            # The token names the certificate of whoever answered; a client that uses it trusts that one.
+            self.module.warn("verify=false: the token comes from a server whose certificate was not checked, and "
+                             "it names that server's certificate; pin it with server_cert")
         operations = self.client.get("/1.0/operations", params={"recursion": 1}, project=False).metadata
         pending = pending_tokens(operations, self.name)
         reusable = [op for op in pending if token_restriction_matches(op, self.projects)]

@@ -22,6 +22,8 @@ from ansible_collections.lxdops.server.plugins.module_utils.client import (
     LXDUntrusted,
     api_path,
     certificate_fingerprint,
+    decode_token,
+    encode_token,
 )
 
 
@@ -98,13 +100,13 @@ def test_trust_token_once_then_no_token_needed(remote_https, remote_unix, new_ce
     options = dict(remote_https, client_cert=crt, client_key=key)
 
     first = LXDClient(trust_token=token, **options)
-    assert first.get("/1.0/instances").metadata == []
+    assert isinstance(first.get("/1.0/instances").metadata, list)
     with open(crt) as handle:
         fingerprint = certificate_fingerprint(handle.read())
     assert remote_unix.exists(api_path("certificates", fingerprint)) is not None
 
     second = LXDClient(**options)
-    assert second.get("/1.0/instances").metadata == []
+    assert isinstance(second.get("/1.0/instances").metadata, list)
     assert second.request_count == 1
 
     # A token left in the play costs nothing once trusted: no trust request is made.
@@ -133,7 +135,7 @@ def test_trust_password_on_a_server_that_accepts_one(remote_https, remote_unix, 
     try:
         crt, key = new_cert
         client = LXDClient(trust_password="lxdops-test-pw", **dict(remote_https, client_cert=crt, client_key=key))
-        assert client.get("/1.0/instances").metadata == []
+        assert isinstance(client.get("/1.0/instances").metadata, list)
     finally:
         remote_unix.patch("/1.0", {"config": {"core.trust_password": None}}, project=False)
         with open(new_cert[0]) as handle:
@@ -262,3 +264,61 @@ def test_exec_over_https_past_its_timeout(remote_https, remote_unix, run_module,
         client.execute(name, ["sleep", "30"], timeout=3)
     assert time.monotonic() - started < 8
     assert client.execute(name, ["echo", "ok"]) == (0, b"ok\n", b"")
+
+
+def _fingerprint(path):
+    with open(path) as handle:
+        return certificate_fingerprint(handle.read())
+
+
+def _unverified(remote_https, new_cert):
+    crt, key = new_cert
+    options = dict(remote_https, client_cert=crt, client_key=key, verify=False)
+    del options["server_cert"]
+    return options
+
+
+def test_trust_password_is_not_sent_to_an_unverified_server(remote_https, remote_unix, new_cert, run_module, unique):
+    remote_unix.patch("/1.0", {"config": {"core.trust_password": "lxdops-test-pw"}}, project=False)
+    try:
+        options = _unverified(remote_https, new_cert)
+        with pytest.raises(LXDUntrusted) as err:
+            LXDClient(trust_password="lxdops-test-pw", **options).get("/1.0/instances")
+        assert "trust_password was not sent to %s" % remote_https["url"] in err.value.message
+        assert "verify=false" in err.value.message and "server_cert" in err.value.message
+        assert "lxdops-test-pw" not in err.value.message
+        # The module says the same, and nothing was sent: the certificate is still not trusted.
+        result = run_module("lxd_profile", dict(options, trust_password="lxdops-test-pw", name=unique("p"),
+                                                state="absent"))
+        assert result.get("failed") and "trust_password was not sent" in result["msg"], result
+        assert remote_unix.exists(api_path("certificates", _fingerprint(new_cert[0])), project=False) is None
+        # Pinned, the same password is sent and works.
+        pinned = dict(options, server_cert=remote_https["server_cert"])
+        assert isinstance(LXDClient(trust_password="lxdops-test-pw", **pinned).get("/1.0/instances").metadata, list)
+    finally:
+        remote_unix.patch("/1.0", {"config": {"core.trust_password": None}}, project=False)
+        if remote_unix.exists(api_path("certificates", _fingerprint(new_cert[0])), project=False) is not None:
+            remote_unix.delete(api_path("certificates", _fingerprint(new_cert[0])), project=False)
+
+
+def test_trust_token_with_verify_false_is_pinned_to_the_certificate_it_names(remote_https, remote_unix, new_cert,
+                                                                              unique):
+    token = remote_unix.issue_trust_token(unique("token"))
+    client = LXDClient(trust_token=token, **_unverified(remote_https, new_cert))
+    assert isinstance(client.get("/1.0/instances").metadata, list)
+    assert client.server_fingerprint == _fingerprint(remote_https["server_cert"])
+    assert remote_unix.exists(api_path("certificates", _fingerprint(new_cert[0])), project=False) is not None
+
+
+def test_trust_token_naming_another_certificate_is_not_sent(lab, remote_https, remote_unix, new_cert, unique):
+    token = remote_unix.issue_trust_token(unique("token"))
+    # The same token as if another server (here: the primary) had issued it: what a stranger at the address
+    # would present is not the certificate the token names.
+    forged = encode_token(dict(decode_token(token), fingerprint=_fingerprint(lab["daemons"]["primary"]["server_cert"])))
+    with pytest.raises(LXDError) as err:
+        LXDClient(trust_token=forged, **_unverified(remote_https, new_cert)).get("/1.0/instances")
+    assert "does not match the pinned fingerprint in the trust token" in err.value.message
+    assert _fingerprint(remote_https["server_cert"]) in err.value.message
+    # The secret never left: the genuine token is still unused and works.
+    genuine = LXDClient(trust_token=token, **_unverified(remote_https, new_cert))
+    assert isinstance(genuine.get("/1.0/instances").metadata, list)
