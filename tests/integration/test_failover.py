@@ -1,0 +1,268 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lxdops developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The failover and failback playbooks between the lab's two daemons, for real.
+
+The lab's remote daemon plays the snapshot server (inventory host lab-snapshot), the lab's primary the primary
+(lab-primary); both are reached through their lxdops_url. Every run names its instances: the default, all, would
+take the other sessions' replicas on the shared lab too.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import socket
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, api_path
+from ansible_collections.lxdops.server.plugins.module_utils.guard import FENCED_BEFORE_KEY, REASON_FAILED_OVER
+from ansible_collections.lxdops.server.plugins.module_utils.replica import FAILED_OVER_KEY, FENCED_KEY
+
+from conftest import ROOT
+
+SCHEDULE = "50 20 * * *"
+DECLARED = "failover_primary_down=true was given: the operator declared the primary down"
+
+
+def closed_port():
+    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+def run_playbook(tmp_path, lab, name, extra_vars, primary=None, *options):
+    """ansible-playbook lxdops.server.<name> on the lab pair; returns (output, recap of lab-snapshot)."""
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    primary_vars = dict(local, lxdops_url=lab["daemons"]["primary"]["url"])
+    primary_vars.update(primary or {})
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"children": {
+        "lxd_snapshot": {"hosts": {"lab-snapshot": dict(local, lxdops_url=lab["daemons"]["remote"]["url"])}},
+        "lxd_primary": {"hosts": {"lab-primary": primary_vars}}}}}))
+    extra_file = tmp_path / ("extra-%s.yml" % name)
+    extra_file.write_text(yaml.safe_dump(extra_vars))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_HOST_KEY_CHECKING="0",
+               ANSIBLE_RETRY_FILES_ENABLED="0")
+    for key in ("LXD_DIR", "LXD_URL"):
+        env.pop(key, None)
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory),
+                           "lxdops.server." + name, "-e", "@%s" % extra_file] + list(options),
+                          env=env, capture_output=True, text=True, timeout=600, check=False)
+    output = proc.stdout + proc.stderr
+    recap = re.search(r"lab-snapshot\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", proc.stdout)
+    assert recap, output
+    return output, dict(zip(("ok", "changed", "unreachable", "failed"), map(int, recap.groups())))
+
+
+def client(lab, daemon, project="default"):
+    return LXDClient(url=lab["daemons"][daemon]["url"], project=project)
+
+
+def state(lab, daemon, name, project="default"):
+    return client(lab, daemon, project).get(api_path("instances", name)).metadata
+
+
+def is_rfc3339_now(value):
+    stamp = datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    return abs((datetime.datetime.now(datetime.timezone.utc) - stamp).total_seconds()) < 600
+
+
+@pytest.fixture
+def pair(lab, run_module, busybox, unique, remote_https):
+    """make(project=..., running=...): an instance on the primary with a stopped replica on the remote daemon."""
+    def make(project="default", running=True):
+        name = unique("fo")
+        result = run_module("lxd_instance", dict(url=lab["daemons"]["primary"]["url"], project=project, name=name,
+                                                 source=busybox, config={"snapshots.schedule": SCHEDULE}))
+        assert not result.get("failed"), result.get("msg")
+        remote = dict(remote_https, project=project)
+        result = run_module("lxd_replica", dict(url=lab["daemons"]["primary"]["url"], project=project,
+                                                instances=[name], remote=remote))
+        assert not result.get("failed"), result.get("msg")
+        if not running:
+            result = run_module("lxd_instance", dict(url=lab["daemons"]["primary"]["url"], project=project,
+                                                     name=name, state="stopped"))
+            assert not result.get("failed"), result.get("msg")
+        copy = state(lab, "remote", name, project)
+        assert copy["status"] == "Stopped" and copy["config"]["boot.autostart"] == "false"
+        return name
+    return make
+
+
+@pytest.fixture
+def project(lab, unique):
+    """A project of the same name on both daemons (images and profiles of the default project)."""
+    name = unique("fop")
+    for daemon in ("primary", "remote"):
+        client(lab, daemon).post("/1.0/projects", {"name": name, "description": "failover test",
+                                                   "config": {"features.images": "false",
+                                                              "features.profiles": "false"}})
+    return name
+
+
+def assert_taken_over(lab, name, project="default"):
+    copy = state(lab, "remote", name, project)
+    assert copy["status"] == "Running"
+    assert copy["config"]["boot.autostart"] == "true"
+    assert copy["config"]["snapshots.schedule"] == SCHEDULE
+    assert is_rfc3339_now(copy["config"][FAILED_OVER_KEY])
+    return copy
+
+
+def assert_not_started(lab, name, project="default"):
+    copy = state(lab, "remote", name, project)
+    assert copy["status"] == "Stopped" and copy["config"]["boot.autostart"] == "false"
+    assert FAILED_OVER_KEY not in copy["config"]
+
+
+def test_refused_while_the_primary_runs_it_then_stopped_there_on_request(tmp_path, lab, pair):
+    name = pair()
+    output, recap = run_playbook(tmp_path, lab, "failover", {"failover_instances": [name]})
+    assert recap["failed"] == 1, output
+    assert "the primary still runs %s" % name in output and "failover_stop_primary=true" in output
+    assert_not_started(lab, name)
+    assert state(lab, "primary", name)["status"] == "Running"
+
+    output, recap = run_playbook(tmp_path, lab, "failover", {"failover_instances": [name],
+                                                              "failover_stop_primary": True})
+    assert recap["failed"] == 0, output
+    there = state(lab, "primary", name)
+    assert there["status"] == "Stopped" and there["config"]["boot.autostart"] == "false"
+    stamp, reason = there["config"][FENCED_KEY].split(" ", 1)
+    assert is_rfc3339_now(stamp) and reason == REASON_FAILED_OVER
+    assert_taken_over(lab, name)
+
+
+def test_check_mode_changes_nothing(tmp_path, lab, pair):
+    name = pair()
+    output, recap = run_playbook(tmp_path, lab, "failover", {"failover_instances": [name],
+                                                              "failover_stop_primary": True}, None, "--check")
+    assert recap["failed"] == 0 and recap["changed"] >= 1, output
+    there = state(lab, "primary", name)
+    assert there["status"] == "Running" and FENCED_KEY not in there["config"]
+    assert_not_started(lab, name)
+
+
+def test_goes_when_the_primary_runs_none_in_every_project(tmp_path, lab, pair, project):
+    names = [pair(running=False), pair(project=project, running=False)]
+    output, recap = run_playbook(tmp_path, lab, "failover", {"failover_instances": names})
+    assert recap["failed"] == 0, output
+    first = assert_taken_over(lab, names[0])
+    assert_taken_over(lab, names[1], project)
+    assert DECLARED not in output
+    # A second run changes nothing, and keeps the time of the first.
+    output, recap = run_playbook(tmp_path, lab, "failover", {"failover_instances": names})
+    assert recap["failed"] == 0 and recap["changed"] == 0, output
+    assert state(lab, "remote", names[0])["config"][FAILED_OVER_KEY] == first["config"][FAILED_OVER_KEY]
+
+
+def test_listed_projects_only(tmp_path, lab, pair, project):
+    names = [pair(running=False), pair(project=project, running=False)]
+    # Not in the listed project: refused, naming it.
+    output, recap = run_playbook(tmp_path, lab, "failover", {"failover_instances": names,
+                                                              "failover_projects": [project]})
+    assert recap["failed"] == 1 and "no replica here for %s" % names[0] in output, output
+    # Every replica of that project (this test's project holds only this test's replica).
+    output, recap = run_playbook(tmp_path, lab, "failover", {"failover_projects": [project]})
+    assert recap["failed"] == 0, output
+    assert_taken_over(lab, names[1], project)
+    assert_not_started(lab, names[0])
+    output, recap = run_playbook(tmp_path, lab, "failover", {"failover_instances": names,
+                                                              "failover_projects": [project + "-none"]})
+    assert recap["failed"] == 1 and "no project %s-none here" % project in output, output
+
+
+def unreachable_primary():
+    return {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": closed_port(),
+            "ansible_user": "nobody", "ansible_ssh_common_args": "-o ConnectTimeout=5 -o BatchMode=yes"}
+
+
+# How the primary cannot be asked, and what the refusal must say.
+CANNOT_ASK = {
+    "socket-missing": (lambda lab: {"lxdops_url": "unix:/run/lxdops-test-none/unix.socket"},
+                       r"/run/lxdops-test-none/unix\.socket.*(No such file|not exist)"),
+    "port-closed": (lambda lab: {"lxdops_url": "https://127.0.0.1:%d" % closed_port(),
+                                 "lxdops_client_cert": lab["client_cert"], "lxdops_client_key": lab["client_key"]},
+                    r"[Cc]onnection refused by https://127\.0\.0\.1:\d+"),
+    "wrong-certificate": (lambda lab: {"lxdops_url": lab["daemons"]["primary"]["https_url"],
+                                       "lxdops_client_cert": lab["client_cert"],
+                                       "lxdops_client_key": lab["client_key"],
+                                       # The other daemon's certificate: a TLS failure, as a stranger's would be.
+                                       "lxdops_server_cert": lab["daemons"]["remote"]["server_cert"]},
+                          r"certificate"),
+    "host-unreachable": (lambda lab: unreachable_primary(), r"(UNREACHABLE|[Ff]ailed to connect).*"),
+}
+
+
+@pytest.mark.parametrize("how", sorted(CANNOT_ASK))
+def test_refused_when_the_primary_cannot_be_asked_unless_declared_down(tmp_path, lab, pair, how):
+    name = pair()
+    primary_vars, reason = CANNOT_ASK[how]
+    primary_vars = primary_vars(lab)
+    output, recap = run_playbook(tmp_path, lab, "failover", {"failover_instances": [name]}, primary_vars)
+    assert recap["failed"] == 1, output
+    refusal = re.search(r"failover: refused, the primary cannot be asked.*", output)
+    assert refusal and re.search(reason, refusal.group(0)), output
+    assert "failover_primary_down=true" in refusal.group(0)
+    assert_not_started(lab, name)
+
+    output, recap = run_playbook(tmp_path, lab, "failover", {"failover_instances": [name],
+                                                              "failover_primary_down": True}, primary_vars)
+    assert recap["failed"] == 0, output
+    assert DECLARED in output and "the guard on the primary stops and fences" in output
+    assert_taken_over(lab, name)
+
+
+@pytest.fixture
+def remote_trusted_by_primary(lab):
+    """Failback makes the primary trust the remote daemon's certificate; taken away again if it was not there."""
+    primary = client(lab, "primary")
+    remote_fingerprint = client(lab, "remote").server_info()["environment"]["certificate_fingerprint"]
+    before = [c["fingerprint"] for c in primary.get("/1.0/certificates", params={"recursion": 1}).metadata]
+    yield
+    if remote_fingerprint not in before:
+        primary.delete(api_path("certificates", remote_fingerprint))
+
+
+def test_failback_with_switch_brings_the_data_back(tmp_path, lab, pair, project, remote_trusted_by_primary):
+    names = [pair(), pair(project=project)]
+    projects = ["default", project]
+    output, recap = run_playbook(tmp_path, lab, "failover", {"failover_instances": names,
+                                                              "failover_stop_primary": True})
+    assert recap["failed"] == 0, output
+    for name, proj in zip(names, projects):
+        assert_taken_over(lab, name, proj)
+        code, _out, err = client(lab, "remote", proj).execute(
+            name, ["sh", "-c", "echo written-during-failover > /root/failover-marker"])
+        assert code == 0, err
+
+    output, recap = run_playbook(tmp_path, lab, "failback", {
+        "failback_instances": names, "failback_switch": True,
+        "failback_primary_url": lab["daemons"]["primary"]["https_url"],
+        "failback_source_address": lab["daemons"]["remote"]["https_url"][len("https://"):]})
+    assert recap["failed"] == 0, output
+    for name, proj in zip(names, projects):
+        there = state(lab, "primary", name, proj)
+        assert there["status"] == "Running"
+        assert there["config"]["boot.autostart"] == "true"
+        assert there["config"]["snapshots.schedule"] == SCHEDULE
+        for key in (FENCED_KEY, FENCED_BEFORE_KEY, FAILED_OVER_KEY, "user.lxdops.replica", "user.lxdops.source.snapshots.schedule"):
+            assert key not in there["config"], key
+        code, out, _err = client(lab, "primary", proj).execute(name, ["cat", "/root/failover-marker"])
+        assert code == 0 and out.decode().strip() == "written-during-failover"
+        copy = state(lab, "remote", name, proj)
+        assert copy["status"] == "Stopped" and copy["config"]["boot.autostart"] == "false"
+        assert "snapshots.schedule" not in copy["config"] and FAILED_OVER_KEY not in copy["config"]
+        assert copy["config"]["user.lxdops.replica"] == "true"
