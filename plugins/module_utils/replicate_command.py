@@ -83,6 +83,8 @@ def load_config(path):
     for key, default, minimum in (("lock_wait", DEFAULT_LOCK_WAIT, 0), ("max_age", DEFAULT_MAX_AGE, 1)):
         value = config.get(key)
         value = default if value in (None, "") else value
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise ValueError("%s: %s must be a whole number of seconds, %d or more (got %r)"
                              % (path, key, minimum, value))

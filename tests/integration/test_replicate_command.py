@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -248,3 +249,85 @@ def test_node_exporter_serves_the_series(tmp_path, lab, remote_https, instance, 
         assert 'lxdops_replica_%s{target="%s"} ' % (series, remote_https["url"]) in scraped
     # node_exporter read the file without complaint.
     assert 'node_textfile_scrape_error 0' in scraped
+
+
+ROLE_PLAY = """
+- name: The snapshot_server role's checks and command, installed into a temporary folder
+  hosts: localhost
+  gather_facts: true
+  gather_subset: [min]
+  tasks:
+    - name: Checks and command
+      ansible.builtin.include_role:
+        name: lxdops.server.snapshot_server
+        tasks_from: "{{ test_tasks }}"
+      loop: [schedule_checks.yml, command.yml]
+      loop_control:
+        loop_var: test_tasks
+    - name: The timer as it would be written
+      ansible.builtin.template:
+        src: "{{ collection_root }}/roles/snapshot_server/templates/lxdops-replicate.timer.j2"
+        dest: "{{ folder }}/lxdops-replicate.timer"
+        mode: "0644"
+"""
+
+
+def role_playbook(tmp_path, extra_vars, *options):
+    path = tmp_path / "play.yml"
+    path.write_text(ROLE_PLAY)
+    extra = tmp_path / "extra-vars.json"
+    extra.write_text(json.dumps(extra_vars))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"))
+    return subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
+                           "-c", "local", "-e", "ansible_python_interpreter=" + sys.executable, "-e", "@%s" % extra,
+                           str(path)] + list(options), env=env, capture_output=True, text=True, timeout=600,
+                          check=False)
+
+
+def test_role_installs_a_command_that_runs(tmp_path, lab, remote_https, remote_unix, instance):
+    name = instance("cmdrole")
+    with open(remote_https["server_cert"]) as handle:
+        peer_cert = handle.read()
+    extra = {
+        "folder": str(tmp_path), "collection_root": ROOT,
+        "snapshot_server_lib_dir": str(tmp_path / "lib"), "snapshot_server_config_dir": str(tmp_path / "etc"),
+        "snapshot_server_command": str(tmp_path / "lxdops-replicate"),
+        "snapshot_server_log_file": str(tmp_path / "replicate.log"), "snapshot_server_schedule": "none",
+        "snapshot_server_host": "snapshot", "snapshot_server_url": remote_https["url"],
+        "snapshot_server_lxd_dir": lab["daemons"]["primary"]["dir"],
+        "snapshot_server_source_address": "127.0.0.1:8443", "snapshot_server_instances": [name],
+        "snapshot_server__peer_cert": peer_cert,
+        "snapshot_server__remote": {"url": remote_https["url"], "client_cert": remote_https["client_cert"],
+                                    "client_key": remote_https["client_key"]},
+        "snapshot_server_lock_path": str(tmp_path / "replicate.lock"), "snapshot_server_lock_wait": 5,
+        "snapshot_server_metrics_dir": str(tmp_path / "metrics"), "snapshot_server_max_age": 600,
+        "snapshot_server_replicate_on_calendar": "*:0/15",
+    }
+    # Bad schedules fail before anything is written, naming the variable and the value.
+    bad = role_playbook(tmp_path, dict(extra, snapshot_server_replicate_on_calendar="every quarter",
+                                       snapshot_server_schedule="systemd"))
+    assert bad.returncode != 0 and "snapshot_server_replicate_on_calendar" in bad.stdout
+    assert '"every quarter" is not a calendar expression' in bad.stdout
+    bad = role_playbook(tmp_path, dict(extra, snapshot_server_replicate_cron="*/15 * * *"))
+    assert bad.returncode != 0 and 'snapshot_server_replicate_cron five cron fields' in bad.stdout
+    assert not (tmp_path / "lib").exists()
+
+    first = role_playbook(tmp_path, extra)
+    assert first.returncode == 0, first.stdout + first.stderr
+    again = role_playbook(tmp_path, extra)
+    assert again.returncode == 0 and re.search(r"changed=0\s", again.stdout), again.stdout
+    assert "OnCalendar=*:0/15\n" in (tmp_path / "lxdops-replicate.timer").read_text()
+    settings = json.loads((tmp_path / "etc" / "replicate.json").read_text())
+    assert settings["lock_wait"] == 5 and settings["max_age"] == 600
+    assert settings["metrics_dir"] == str(tmp_path / "metrics")
+
+    # The installed files alone run it: nothing is missing from the derived list.
+    env = dict((k, v) for k, v in os.environ.items() if k != "PYTHONPATH")
+    command = [str(tmp_path / "lxdops-replicate"), "--config", str(tmp_path / "etc" / "replicate.json")]
+    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "%s: created" % name in run.stdout
+    assert remote_unix.get(api_path("instances", name)).metadata["config"]["boot.autostart"] == "false"
+    status = subprocess.run(command + ["--status"], env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert status.returncode == 0 and "%s: ok: age" % name in status.stdout, status.stdout
