@@ -45,8 +45,7 @@ def test_create_check_mode_idempotent(run_module, unix, primary, unique):
 
 def test_merge_null_removes_and_description(run_module, unix, primary, unique):
     name = unique("proj")
-    run_module("lxd_project", dict(unix, name=name, config=dict(SHARED, **{"limits.instances": 5,
-                                                                            "limits.cpu": 4})))
+    run_module("lxd_project", dict(unix, name=name, config=dict(SHARED, **{"limits.instances": 5, "limits.cpu": 4})))
     params = dict(unix, name=name, description="changed", config={"limits.instances": None, "limits.processes": 500})
     checked = run_module("lxd_project", params, check=True)
     assert checked["changed"] and checked["actions"] == ["update"]
