@@ -11,8 +11,8 @@ both replicate the same way. Rules kept here:
 - a running source may be refreshed; a running replica is never overwritten (it is skipped, and reported), nor
   one that was failed over (it holds the newest data), nor is a fenced source copied;
 - a new replica is created with its target config already in the copy request (no window in which a broken
-  copy leaves a replica that autostarts or snapshots); the target config is applied again after every refresh,
-  since a refresh brings the source's config back;
+  copy leaves a replica that autostarts or snapshots); after every refresh the replica is given the source's
+  config again with the target config on top (LXD 5.0.2's refresh leaves the replica's config as it was);
 - the replica's own snapshot schedule is switched off (snapshots are the primary's), and the source's value is
   kept in user.lxdops.source.snapshots.schedule for failover;
 - per-server state (failed over, fenced) never travels with a copy: the target keeps its own;
@@ -47,6 +47,10 @@ FAILED_OVER_KEY = "user.lxdops.failed_over"
 FENCED_KEY = "user.lxdops.fenced"
 # Per-server state: never carried from one server to the other by a copy.
 SERVER_LOCAL_KEYS = (FAILED_OVER_KEY, FENCED_KEY)
+# On a new replica from the copy request until the first copy completed (the time it began): a replica that
+# still has it was left by a copy that broke; it may hold part of the data, or none, so it is copied again
+# (and failover must not start it).
+INCOMPLETE_KEY = "user.lxdops.incomplete"
 DEFAULT_TARGET_CONFIG = {SCHEDULE_KEY: ""}
 # One replication at a time on a host (the nightly command and lxd_replica); flock is released when the process
 # ends, so a run that dies leaves no stale lock.
@@ -77,13 +81,16 @@ def effective_target_config(target_config):
     return config
 
 
-def replica_config(current, target_config, source_schedule, local=None):
+def replica_config(current, target_config, source_schedule, local=None, incomplete=None):
     """The replica's config: target config applied, the source's schedule kept, the marker set. Pure.
 
-    Used for the body of a new copy and after every refresh (a refresh brings the source's config back).
+    Used for the body of a new copy (with `incomplete`, the time it begins) and after every copy and refresh.
     Per-server keys come from `local` (what the target had before), never from `current`'s source values.
     """
     config = dict(current or {})
+    config.pop(INCOMPLETE_KEY, None)
+    if incomplete:
+        config[INCOMPLETE_KEY] = incomplete
     for key in SERVER_LOCAL_KEYS:
         config.pop(key, None)
         if (local or {}).get(key):
@@ -118,6 +125,7 @@ def plan(names, source_instances, replicas, refresh):
         fenced = ((source_instances[name] or {}).get("config") or {}).get(FENCED_KEY)
         replica = replicas.get(name)
         failed_over = ((replica or {}).get("config") or {}).get(FAILED_OVER_KEY)
+        incomplete = ((replica or {}).get("config") or {}).get(INCOMPLETE_KEY)
         if fenced:
             result[name] = ("skip", "it was stopped on the source because the snapshot server took it over "
                                     "(%s %s); run failback first" % (FENCED_KEY, fenced))
@@ -126,6 +134,9 @@ def plan(names, source_instances, replicas, refresh):
                                      "overwritten: run failback first" % failed_over)
         elif replica is None:
             result[name] = ("create", None)
+        elif incomplete and replica.get("status") == "Stopped":
+            result[name] = ("recreate", "a first copy begun on %s broke and left the replica incomplete; it is "
+                                        "copied again" % incomplete)
         elif not refresh:
             result[name] = ("skip", "the replica exists and refresh is off")
         elif replica.get("status") != "Stopped":
@@ -136,15 +147,18 @@ def plan(names, source_instances, replicas, refresh):
     return result
 
 
-def replica_body(source_instance, instance_only, refresh, operation_url, certificate, secrets, target_config=None):
+def replica_body(source_instance, instance_only, refresh, operation_url, certificate, secrets, target_config=None,
+                 incomplete=None):
     """The POST /1.0/instances body that makes the target pull the instance from the source.
 
-    Its config is already the replica's (target config, marker, saved schedule, no per-server keys), so a new
-    replica is never, even for a moment, an instance that autostarts or snapshots.
+    Its config is already the replica's (target config, marker, saved schedule, no per-server keys, and for a new
+    copy `incomplete`: the time it begins), so a new replica is never, even for a moment, an instance that
+    autostarts or snapshots, and one left by a copy that broke says so.
     """
     source_config = source_instance.get("config") or {}
     config = dict((k, v) for k, v in source_config.items() if not k.startswith("volatile."))
-    config = replica_config(config, effective_target_config(target_config), source_config.get(SCHEDULE_KEY))
+    config = replica_config(config, effective_target_config(target_config), source_config.get(SCHEDULE_KEY),
+                            incomplete=None if refresh else incomplete)
     return {
         "name": source_instance["name"],
         "type": source_instance.get("type", "container"),
@@ -359,8 +373,9 @@ class Replicator:
                     self.log("%s: %s (%s)" % (key, results[-1]["action"], reason))
                 elif check_mode:
                     results.append({"name": name, "project": source_project,
-                                    "action": action + "d" if action == "create" else action + "ed",
-                                    "error": None, "reason": "check mode", "seconds": 0, "attempts": 0})
+                                    "action": "refreshed" if action == "refresh" else "created",
+                                    "error": None, "reason": "check mode" + (": " + reason if reason else ""),
+                                    "seconds": 0, "attempts": 0})
                 else:
                     work.append((source_project, target_project, name, action, source_instances[name]))
         if work:
@@ -381,18 +396,17 @@ class Replicator:
         started = time.monotonic()
         error = None
         attempt = 0
+        first_copy = action in ("create", "recreate")
         while attempt <= self.retries:
             attempt += 1
             try:
-                if attempt > 1 and action == "create":
-                    # Never send the same first copy twice: a copy that broke may have left a replica (created
-                    # with the target config, so safe), which is refreshed instead. A failed look is a failed try.
-                    if self.make_target().exists(api_path("instances", name), project=target_project) is not None:
-                        action = "refresh"
+                if attempt > 1 and first_copy:
+                    action = self._next_first_copy_action(name, target_project, action)
                 self._replicate(source_project, target_project, name, action, source_instance, url, certificate)
                 result = {"name": name, "project": source_project,
-                          "action": "created" if action == "create" else "refreshed", "error": None,
-                          "reason": None, "seconds": round(time.monotonic() - started, 2), "attempts": attempt}
+                          "action": "refreshed" if action == "refresh" and not first_copy else "created",
+                          "error": None, "reason": None, "seconds": round(time.monotonic() - started, 2),
+                          "attempts": attempt}
                 self.log("%s: %s in %.1fs" % (key, result["action"], result["seconds"]))
                 return result
             except LXDConflict as exc:
@@ -408,24 +422,46 @@ class Replicator:
         return {"name": name, "project": source_project, "action": "failed", "error": error, "reason": None,
                 "seconds": round(time.monotonic() - started, 2), "attempts": attempt}
 
+    def _next_first_copy_action(self, name, project, last):
+        """What a retry of a first copy does: never the same copy request blindly.
+
+        Nothing on the target: copy. A replica left (created with the target config, so safe): refresh it, which
+        keeps what was transferred; if that failed too (LXD 5.0.2 may leave an instance without its storage
+        volume), delete that incomplete replica and copy again. A failed look is a failed try.
+        """
+        replica = self.make_target().exists(api_path("instances", name), project=project)
+        if replica is None:
+            return "create"
+        if last == "refresh" and (replica.get("config") or {}).get(INCOMPLETE_KEY):
+            return "recreate"
+        return "refresh"
+
     def _replicate(self, source_project, target_project, name, action, source_instance, url, certificate):
         source = self.make_source()
         target = self.make_target()
         local = {}
-        if action == "refresh":
+        if action in ("refresh", "recreate"):
             current = target.get(api_path("instances", name), project=target_project).metadata
+            config = current.get("config") or {}
             if current.get("status") != "Stopped":
                 raise LXDError("the replica of %s started meanwhile; not overwritten" % name)
-            if (current.get("config") or {}).get(FAILED_OVER_KEY):
+            if config.get(FAILED_OVER_KEY):
                 raise LXDError("the replica of %s was failed over meanwhile; not overwritten" % name)
-            local = local_state(current.get("config"))
+            local = local_state(config)
+            if action == "recreate":
+                if not config.get(INCOMPLETE_KEY):
+                    raise LXDError("the replica of %s is no longer marked incomplete; not deleted" % name)
+                # It never held a complete copy: nothing is lost.
+                target.delete(api_path("instances", name), project=target_project)
+                action = "create"
         migration = source.request("POST", api_path("instances", name), project=source_project,
                                    body={"migration": True, "instance_only": bool(self.instance_only), "live": False},
                                    wait=False)
         secrets = (migration.metadata or {}).get("metadata") or {}
         operation_url = url + migration.operation
         body = replica_body(source_instance, self.instance_only, action == "refresh", operation_url, certificate,
-                            secrets, self.target_config)
+                            secrets, self.target_config,
+                            incomplete=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         try:
             target.request("POST", "/1.0/instances", body=body, project=target_project,
                            timeout=max(target.timeout, 3600))
@@ -435,15 +471,32 @@ class Replicator:
             except LXDError:
                 pass
         self.apply_target_config(target, name, (source_instance.get("config") or {}).get(SCHEDULE_KEY),
-                                 project=target_project, local=local)
+                                 project=target_project, local=local,
+                                 source_instance=source_instance if action == "refresh" else None)
 
-    def apply_target_config(self, target, name, source_schedule, project=True, local=None):
+    def apply_target_config(self, target, name, source_schedule, project=True, local=None, source_instance=None):
+        """Make the replica's config what it must be; with source_instance, follow the source's config too.
+
+        Seen with LXD 5.0.2: a refresh through the API keeps the replica's config as it was (the body's config is
+        ignored, and so are the source's changes; `lxc copy --refresh` brings them with an update of its own). So
+        after a refresh the replica gets the source's config, devices and profiles, with the target config on top
+        and its own volatile and per-server keys.
+        """
         response = target.get(api_path("instances", name), project=project)
         instance = response.metadata
-        config = replica_config(instance.get("config"), self.target_config, source_schedule, local)
-        if config != (instance.get("config") or {}):
-            body = writable(instance)
-            body["config"] = config
+        current = instance.get("config") or {}
+        body = writable(instance)
+        if source_instance is not None:
+            base = dict((k, v) for k, v in current.items() if k.startswith("volatile."))
+            base.update((k, v) for k, v in (source_instance.get("config") or {}).items()
+                        if not k.startswith("volatile."))
+            for field in ("devices", "profiles", "description"):
+                if field in source_instance:
+                    body[field] = source_instance[field]
+        else:
+            base = current
+        body["config"] = replica_config(base, self.target_config, source_schedule, local)
+        if body != writable(instance):
             target.put(api_path("instances", name), body, etag=response.etag, project=project)
 
 

@@ -264,7 +264,7 @@ def main():
         results = replicator.run(names, check_mode=module.check_mode)
     except LXDError as exc:
         module.fail_json(msg="replication from %s to %s: %s" % (p["url"] or "the local server", p["remote"]["url"],
-                                                                exc.message), results=[])
+                                                                exc.message), changed=False, results=[])
     summary = summarize(results)
     changed = bool(summary["created"] or summary["refreshed"])
     replicated = [r for r in results if r["action"] in ("created", "refreshed")]

@@ -7,13 +7,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
 
-from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, api_path
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, LXDError, api_path
+from ansible_collections.lxdops.server.plugins.module_utils.replica import (
+    FAILED_OVER_KEY,
+    FENCED_KEY,
+    INCOMPLETE_KEY,
+    RunLock,
+)
 
 
 @pytest.fixture
@@ -120,6 +131,15 @@ def test_missing_source_instance_fails_that_one_only(run_module, remote_unix, re
     (dict(instances=["a"], remote={"url": "http://127.0.0.1:8444"}), ["remote.url", "https://"]),
     (dict(instances=["all", "a"], remote={"url": "https://127.0.0.1:8444"}), ["all stands alone"]),
     (dict(instances=["a"], remote={"url": "https://127.0.0.1:8444"}, parallel=0), ["parallel"]),
+    (dict(instances=["a"], remote={"url": "https://127.0.0.1:8444"}, target_config={"boot.autostart": "maybe"}),
+     ["target_config", "boot.autostart", "'maybe'", "true or false"]),
+    (dict(instances=["a"], remote={"url": "https://127.0.0.1:8444"}, target_config={"snapshots.schedule": "daily"}),
+     ["target_config", "snapshots.schedule", "'daily'", "cron"]),
+    (dict(instances=["a"], remote={"url": "https://127.0.0.1:8444"}, target_config={FENCED_KEY: "x"}),
+     [FENCED_KEY, "per-server"]),
+    (dict(instances=["a"], remote={"url": "https://127.0.0.1:8444"}, projects=["all", "p"]),
+     ["projects", "all stands alone"]),
+    (dict(instances=["a"], remote={"url": "https://127.0.0.1:8444"}, lock_wait=-1), ["lock_wait"]),
 ])
 def test_bad_input_fails_before_any_request(run_module, params, words):
     result = run_module("lxd_replica", params)
@@ -163,3 +183,218 @@ def test_target_daemon_stopped_mid_run(run_module, remote_unix, remote_params, s
     assert set(r["action"] for r in result["results"]) <= {"created", "refreshed"}
     for name in names:
         assert again.get(api_path("instances", name)).metadata["config"]["boot.autostart"] == "false"
+
+
+def kill_daemon(lab_control_module, client):
+    """SIGKILL an LXD daemon (no shutdown of its own), as a power cut or an OOM kill would."""
+    pid = client.server_info(refresh=True)["environment"]["server_pid"]
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while os.path.exists("/proc/%d" % pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def begun(client, name):
+    try:
+        return client.exists(api_path("instances", name)) is not None
+    except LXDError:  # the lab daemon restarting for another test session
+        return False
+
+
+def sha256_of(client, name, path):
+    sink = io.BytesIO()
+    client.pull_file(name, path, sink)
+    return hashlib.sha256(sink.getvalue()).hexdigest()
+
+
+# Killed at once (LXD 5.0.2 leaves the instance without its storage volume) or a second in (part of the data).
+@pytest.mark.parametrize("delay", [0, 1.0])
+def test_target_killed_during_a_first_copy(run_module, primary, remote_unix, remote_params, instance,
+                                           lab_control_module, delay):
+    """No unsafe window: whatever a broken first copy leaves never autostarts nor snapshots; the next run completes."""
+    name = instance("big", config={"snapshots.schedule": "50 20 * * *", "boot.autostart": True})
+    # Enough data that the kill lands during the transfer.
+    primary.execute(name, ["sh", "-c", "dd if=/dev/urandom of=/root/big bs=1M count=150 2>/dev/null && sync"])
+    digest = sha256_of(primary, name, "/root/big")
+    outcome = {}
+
+    def replicate():
+        outcome["result"] = run_module("lxd_replica", dict(instances=[name], remote=remote_params, retries=0))
+
+    worker = threading.Thread(target=replicate)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 120
+        while not begun(remote_unix, name):
+            assert time.monotonic() < deadline, "the copy never began"
+            time.sleep(0.02)
+        time.sleep(delay)
+        kill_daemon(lab_control_module, remote_unix)
+        worker.join(300)
+    finally:
+        lab_control_module.stop_daemon("remote")  # its dnsmasq, left by the kill
+        lab_control_module.start_daemon("remote")
+    result = outcome["result"]
+    assert result["failed"] and result["results"][0]["action"] == "failed", result
+    again = LXDClient(url=remote_unix.url)
+    left = again.exists(api_path("instances", name))
+    print("left behind by the broken copy: %s" % (left and {"status": left["status"], "config": dict(
+        (k, v) for k, v in left["config"].items() if not k.startswith(("volatile.", "image.")))}))
+    if left is not None:
+        assert left["config"].get("boot.autostart") == "false"
+        assert "snapshots.schedule" not in left["config"]
+        assert left["config"].get("user.lxdops.replica") == "true"
+        assert left["status"] == "Stopped" and left["config"].get(INCOMPLETE_KEY)
+    result = run_module("lxd_replica", dict(instances=[name], remote=remote_params))
+    assert not result.get("failed"), result.get("msg")
+    assert result["results"][0]["action"] == "created"
+    copy = again.get(api_path("instances", name)).metadata
+    assert copy["config"]["boot.autostart"] == "false" and "snapshots.schedule" not in copy["config"]
+    assert INCOMPLETE_KEY not in copy["config"]
+    assert sha256_of(again, name, "/root/big") == digest
+
+
+def test_failed_over_replica_is_never_overwritten(run_module, primary, remote_unix, remote_params, sources):
+    names = sources(2)
+    assert not run_module("lxd_replica", dict(instances=names, remote=remote_params)).get("failed")
+    # As failover leaves it, then stopped again by hand: still the newest data.
+    remote_unix.patch(api_path("instances", names[0]), {"config": {FAILED_OVER_KEY: "2026-12-02T09:00:00Z"}})
+    primary.execute(names[0], ["sh", "-c", "echo from-the-old-primary > /root/marker"])
+    result = run_module("lxd_replica", dict(instances=names, remote=remote_params))
+    assert result["failed"] and "failed over on 2026-12-02T09:00:00Z" in result["msg"]
+    assert "run failback first" in result["msg"]
+    actions = dict((r["name"], r["action"]) for r in result["results"])
+    assert actions == {names[0]: "skipped", names[1]: "refreshed"}
+    copy = replica(remote_unix, names[0])
+    assert copy["status"] == "Stopped" and copy["config"][FAILED_OVER_KEY] == "2026-12-02T09:00:00Z"
+    with pytest.raises(Exception):
+        read_file(remote_unix, names[0], "/root/marker")
+
+
+def test_fenced_source_is_skipped_and_per_server_keys_never_travel(run_module, primary, remote_unix,
+                                                                    remote_params, instance):
+    fenced = instance("fenced", config={FENCED_KEY: "2026-12-02T09:01:00Z"})
+    # A source that carries the failed-over key: the snapshot server's copy, replicated back by failback.
+    other = instance("back", config={FAILED_OVER_KEY: "2026-12-02T09:00:00Z"})
+    result = run_module("lxd_replica", dict(instances=[fenced, other], remote=remote_params))
+    assert not result.get("failed"), result.get("msg")
+    first, second = result["results"]
+    assert first["action"] == "skipped" and "snapshot server took it over" in first["reason"] and not first["error"]
+    assert remote_unix.exists(api_path("instances", fenced)) is None
+    assert second["action"] == "created" and FAILED_OVER_KEY not in replica(remote_unix, other)["config"]
+    # The target's own state (the primary's fence, in failback) stays through a refresh; the source's never comes.
+    remote_unix.patch(api_path("instances", other), {"config": {FENCED_KEY: "target-side"}})
+    result = run_module("lxd_replica", dict(instances=[other], remote=remote_params))
+    assert result["results"][0]["action"] == "refreshed"
+    config = replica(remote_unix, other)["config"]
+    assert config[FENCED_KEY] == "target-side" and FAILED_OVER_KEY not in config
+
+
+def test_source_config_changes_reach_the_replica_on_refresh(run_module, primary, remote_unix, remote_params,
+                                                            sources):
+    """LXD 5.0.2 keeps a replica's config through an API refresh; the module brings the source's over."""
+    name = sources(1)[0]
+    assert not run_module("lxd_replica", dict(instances=[name], remote=remote_params)).get("failed")
+    primary.patch(api_path("instances", name), {"config": {"limits.processes": "321", "user.changed": "yes"}})
+    remote_unix.patch(api_path("instances", name), {"config": {"user.only-on-replica": "x"}})
+    result = run_module("lxd_replica", dict(instances=[name], remote=remote_params))
+    assert result["results"][0]["action"] == "refreshed"
+    config = replica(remote_unix, name)["config"]
+    assert config["limits.processes"] == "321" and config["user.changed"] == "yes"
+    assert "user.only-on-replica" not in config and config["boot.autostart"] == "false"
+    assert "snapshots.schedule" not in config
+    # Nothing changed since: nothing to write but the refresh itself.
+    second = run_module("lxd_replica", dict(instances=[name], remote=remote_params, refresh=False))
+    assert not second["changed"]
+
+
+def test_second_run_while_one_holds_the_lock(run_module, remote_unix, remote_params, sources, tmp_path):
+    names = sources(1)
+    lock_path = str(tmp_path / "replicate.lock")
+    params = dict(instances=names, remote=remote_params, lock_path=lock_path, lock_wait=1)
+    with RunLock(lock_path, 0):
+        started = time.monotonic()
+        result = run_module("lxd_replica", params)
+        assert time.monotonic() - started >= 1
+    assert result["failed"] and "already running" in result["msg"] and "pid %d" % os.getpid() in result["msg"]
+    assert result["_requests"] == 0 and not result["changed"] and result["results"] == []
+    assert remote_unix.exists(api_path("instances", names[0])) is None
+    # A run that waits long enough goes on when the other ends.
+    lock = RunLock(lock_path, 0)
+    lock.acquire()
+    threading.Timer(2, lock.release).start()
+    result = run_module("lxd_replica", dict(params, lock_wait=60))
+    assert not result.get("failed"), result.get("msg")
+    assert result["results"][0]["action"] == "created"
+
+
+def test_a_killed_replication_leaves_no_stale_lock(run_module, remote_params, sources, tmp_path):
+    names = sources(1)
+    lock_path = str(tmp_path / "replicate.lock")
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\n"
+                               "from ansible_collections.lxdops.server.plugins.module_utils.replica import RunLock\n"
+                               "RunLock(sys.argv[1], 0).acquire(); print('held', flush=True); time.sleep(120)",
+                               lock_path], stdout=subprocess.PIPE, text=True, env=dict(os.environ))
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        busy = run_module("lxd_replica", dict(instances=names, remote=remote_params, lock_path=lock_path,
+                                              lock_wait=0))
+        assert busy["failed"] and "pid %d" % holder.pid in busy["msg"]
+    finally:
+        holder.kill()
+        holder.wait(10)
+    result = run_module("lxd_replica", dict(instances=names, remote=remote_params, lock_path=lock_path, lock_wait=0))
+    assert not result.get("failed"), result.get("msg")
+
+
+@pytest.fixture
+def project_on(lab, unique):
+    """A project (sharing the default project's images and profiles) on the named lab daemons."""
+    def make(*daemons):
+        name = unique("proj")
+        for daemon in daemons:
+            client = LXDClient(url=lab["daemons"][daemon]["url"])
+            client.post("/1.0/projects", {"name": name, "config": {"features.images": "false",
+                                                                   "features.profiles": "false"}})
+        return name
+    return make
+
+
+def test_every_listed_project_into_the_same_project(run_module, remote_unix, remote_params, instance, project_on):
+    project = project_on("primary", "remote")
+    in_default = instance("pdef")
+    in_project = instance("pown", project=project)
+    names = [in_default, in_project]
+    result = run_module("lxd_replica", dict(instances=names, projects=["default", project], remote=remote_params))
+    assert not result.get("failed"), result.get("msg")
+    assert [(r["project"], r["name"], r["action"]) for r in result["results"]] == [
+        ("default", in_default, "created"), (project, in_project, "created")]
+    assert remote_unix.exists(api_path("instances", in_project), project=project)["config"]["boot.autostart"] == \
+        "false"
+    assert remote_unix.exists(api_path("instances", in_project)) is None
+    assert set(result["diff"]["after"]) == {in_default, "%s/%s" % (project, in_project)}
+    # The connection's project alone, as without the option: the default project's instance is not found there.
+    result = run_module("lxd_replica", dict(instances=[in_project], project=project,
+                                            remote=dict(remote_params, project=project)))
+    assert not result.get("failed") and result["results"][0] == dict(result["results"][0], project=project,
+                                                                     action="refreshed")
+    # A name in none of the projects fails, naming them.
+    result = run_module("lxd_replica", dict(instances=["lxdops-test-nowhere"], projects=["default", project],
+                                            remote=remote_params))
+    assert result["failed"] and "lxdops-test-nowhere" in result["msg"] and project in result["msg"]
+
+
+def test_project_missing_on_the_target_fails_its_instances(run_module, remote_unix, remote_params, instance,
+                                                           project_on):
+    project = project_on("primary")
+    in_default = instance("pdef")
+    in_project = instance("pmiss", project=project)
+    result = run_module("lxd_replica", dict(instances=[in_default, in_project], projects=["default", project],
+                                            remote=remote_params))
+    assert result["failed"]
+    assert "project %r does not exist on the target server" % project in result["msg"]
+    assert "profile sync creates it" in result["msg"]
+    actions = dict(((r["project"], r["name"]), r["action"]) for r in result["results"])
+    assert actions == {("default", in_default): "created", (project, in_project): "failed"}
+    # Never created here.
+    assert remote_unix.exists(api_path("projects", project), project=False) is None

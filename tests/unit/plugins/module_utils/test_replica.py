@@ -17,6 +17,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.config import Config
 from ansible_collections.lxdops.server.plugins.module_utils.replica import (
     FAILED_OVER_KEY,
     FENCED_KEY,
+    INCOMPLETE_KEY,
     REPLICA_KEY,
     SAVED_SCHEDULE_KEY,
     Replicator,
@@ -99,6 +100,23 @@ def test_failed_over_replica_is_never_overwritten_even_stopped():
     action, reason = plan(["a"], {"a": {}}, replicas, True)["a"]
     assert action == "block" and "failed over on 2026-12-01T10:00:00Z" in reason and "run failback first" in reason
     assert plan(["a"], {"a": {}}, replicas, False)["a"][0] == "block"
+
+
+def test_replica_left_by_a_broken_first_copy_is_copied_again_unless_it_runs():
+    replicas = {"a": {"status": "Stopped", "config": {INCOMPLETE_KEY: "2026-12-02T09:00:00Z", REPLICA_KEY: "true"}}}
+    for refresh in (True, False):
+        action, reason = plan(["a"], {"a": {}}, replicas, refresh)["a"]
+        assert action == "recreate" and "2026-12-02T09:00:00Z" in reason and "incomplete" in reason
+    replicas["a"]["status"] = "Running"
+    assert plan(["a"], {"a": {}}, replicas, True)["a"][0] == "block"
+
+
+def test_incomplete_mark_is_in_a_new_copy_only_and_gone_once_complete():
+    source = {"name": "c1", "config": {"limits.cpu": "1"}}
+    body = replica_body(source, False, False, "u", "PEM", {}, incomplete="2026-12-02T09:00:00Z")
+    assert body["config"][INCOMPLETE_KEY] == "2026-12-02T09:00:00Z"
+    assert INCOMPLETE_KEY not in replica_body(source, False, True, "u", "PEM", {}, incomplete="x")["config"]
+    assert INCOMPLETE_KEY not in replica_config(body["config"], effective_target_config(None), None)
 
 
 def test_fenced_source_is_skipped_with_its_reason():
@@ -186,3 +204,23 @@ def test_replica_config_after_a_refresh_brought_the_source_config_back():
                       REPLICA_KEY: "true"}
     # A source without a schedule leaves no stale saved value.
     assert SAVED_SCHEDULE_KEY not in replica_config(config, effective_target_config(None), None)
+
+
+class _Target:
+    def __init__(self, replica):
+        self.replica = replica
+
+    def exists(self, path, project=True):
+        return self.replica
+
+
+@pytest.mark.parametrize("replica, last, expected", [
+    (None, "create", "create"),
+    ({"config": {INCOMPLETE_KEY: "t"}}, "create", "refresh"),
+    ({"config": {INCOMPLETE_KEY: "t"}}, "refresh", "recreate"),
+    ({"config": {INCOMPLETE_KEY: "t"}}, "recreate", "refresh"),
+    ({"config": {}}, "refresh", "refresh"),
+])
+def test_retry_of_a_first_copy_never_repeats_it_blindly(replica, last, expected):
+    replicator = Replicator(None, lambda: _Target(replica))
+    assert replicator._next_first_copy_action("a", "default", last) == expected
