@@ -7,7 +7,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -173,6 +178,25 @@ def test_daemon_down(run_module, tmp_path):
     result = run_module("lxd_info", dict(url="unix:" + path, gather=["instances"]))
     assert result.get("failed") and "instances" not in result
     assert "cannot read instances" in result["msg"] and "nothing answers" in result["msg"] and path in result["msg"]
+
+
+def test_permission_denied(lab):
+    """The module run as a user outside the socket's group (nobody) against the primary's root-only socket."""
+    python = "/usr/bin/python%d.%d" % sys.version_info[:2]
+    site = [path for path in sys.path if path.endswith("site-packages") and os.path.isdir(path)]
+    if not shutil.which("setpriv") or not os.path.exists(python) or not site:
+        pytest.skip("needs setpriv and %s" % python)
+    args = {"ANSIBLE_MODULE_ARGS": {"url": lab["daemons"]["primary"]["url"], "gather": ["instances"]}}
+    # The interpreter of the test run may sit under /root, out of nobody's reach: the system one with its path.
+    env = {"PYTHONPATH": ":".join([os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
+                                                 ".build", "collections")] + site), "HOME": "/tmp"}
+    proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", python, "-m",
+                           "ansible_collections.lxdops.server.plugins.modules.lxd_info"],
+                          input=json.dumps(args), env=env, cwd="/", capture_output=True, text=True, timeout=60,
+                          check=False)
+    result = json.loads(proc.stdout)
+    assert result.get("failed") and "instances" not in result
+    assert "cannot read instances: permission denied on the LXD socket" in result["msg"]
 
 
 def test_missing_project(run_module, unix):
