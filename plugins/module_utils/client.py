@@ -276,10 +276,11 @@ def _dropped(conn):
     if sock is None:
         return False
     try:
-        readable, _writable, _errors = select.select([sock], [], [], 0)
+        poller = select.poll()  # not select(): it fails on descriptors above 1023
+        poller.register(sock, select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
     except (OSError, ValueError):
         return True
-    return bool(readable)
 
 
 class _PinMismatch(ssl.SSLError):
@@ -549,6 +550,7 @@ class LXDClient:
         if raw.status_code >= 400 or envelope.get("type") == "error":
             status = envelope.get("error_code") or raw.status_code
             if status == 403 and self.scheme == "https" and allow_trust and self._may_trust():
+                # Refused as untrusted, so nothing was done: sending it again once trusted is safe.
                 self.authenticate()
                 return self.request(method, path, params=params, body=body, etag=etag, project=project,
                                     wait=wait, timeout=timeout, allow_trust=False)

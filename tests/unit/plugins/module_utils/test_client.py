@@ -424,3 +424,40 @@ def test_pushed_file_is_not_sent_twice(listen, tmp_path):
     with open(source, "rb") as handle, pytest.raises(LXDError, match="not sent again"):
         client.push_file("c1", "/root/f", handle, 1000)
     assert listener.methods() == ["POST"]
+
+
+# ---------------------------------------------------------------- trust secrets and verify=false
+
+def _https(cert_pair, **options):
+    return LXDClient(url="https://127.0.0.1:1", client_cert=str(cert_pair[0]), client_key=str(cert_pair[1]),
+                     environ={}, **options)
+
+
+def test_password_is_not_sent_without_a_checked_certificate(cert_pair):
+    with pytest.raises(LXDError) as err:
+        _https(cert_pair, verify=False, trust_password="s3cret-pw")._pin_for_secret("trust_password")
+    assert "trust_password was not sent to https://127.0.0.1:1" in err.value.message
+    assert "server_cert" in err.value.message and "s3cret-pw" not in err.value.message
+
+
+def test_token_pins_the_certificate_it_names(cert_pair):
+    token = encode_trust_token("ci", "AB" * 32, ["127.0.0.1:1"], "s3cret")
+    client = _https(cert_pair, verify=False, trust_token=token)
+    client._pin_for_secret("trust_token")
+    assert client.server_fingerprint == "ab" * 32
+
+
+def test_token_naming_no_certificate_is_not_sent(cert_pair):
+    token = encode_trust_token("ci", None, [], "s3cret")
+    with pytest.raises(LXDError, match="trust_token was not sent.*names no server certificate"):
+        _https(cert_pair, verify=False, trust_token=token)._pin_for_secret("trust_token")
+
+
+@pytest.mark.parametrize("options", [{"verify": True}, {"verify": False, "server_cert": "pinned"}])
+def test_checked_servers_get_the_secret(cert_pair, options):
+    if "server_cert" in options:
+        options = dict(options, server_cert=str(cert_pair[0]))
+    client = _https(cert_pair, trust_password="pw", **options)
+    pinned = client.server_fingerprint
+    client._pin_for_secret("trust_password")
+    assert client.server_fingerprint == pinned
