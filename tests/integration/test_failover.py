@@ -18,6 +18,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 import yaml
@@ -41,8 +42,8 @@ def closed_port():
     return port
 
 
-def run_playbook(tmp_path, lab, name, extra_vars, primary=None, *options):
-    """ansible-playbook lxdops.server.<name> on the lab pair; returns (output, recap of lab-snapshot)."""
+def run_playbook(tmp_path, lab, name, extra_vars, primary=None, *options, host="lab-snapshot"):
+    """ansible-playbook lxdops.server.<name> (or a playbook file) on the lab pair; returns (output, recap of host)."""
     local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
     primary_vars = dict(local, lxdops_url=lab["daemons"]["primary"]["url"])
     primary_vars.update(primary or {})
@@ -50,18 +51,19 @@ def run_playbook(tmp_path, lab, name, extra_vars, primary=None, *options):
     inventory.write_text(yaml.safe_dump({"all": {"children": {
         "lxd_snapshot": {"hosts": {"lab-snapshot": dict(local, lxdops_url=lab["daemons"]["remote"]["url"])}},
         "lxd_primary": {"hosts": {"lab-primary": primary_vars}}}}}))
-    extra_file = tmp_path / ("extra-%s.yml" % name)
+    extra_file = tmp_path / "extra-vars.yml"
     extra_file.write_text(yaml.safe_dump(extra_vars))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
                ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_HOST_KEY_CHECKING="0",
                ANSIBLE_RETRY_FILES_ENABLED="0")
     for key in ("LXD_DIR", "LXD_URL"):
         env.pop(key, None)
+    playbook = name if name.startswith("/") else "lxdops.server." + name
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory),
-                           "lxdops.server." + name, "-e", "@%s" % extra_file] + list(options),
+                           playbook, "-e", "@%s" % extra_file] + list(options),
                           env=env, capture_output=True, text=True, timeout=600, check=False)
     output = proc.stdout + proc.stderr
-    recap = re.search(r"lab-snapshot\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", proc.stdout)
+    recap = re.search(host + r"\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", proc.stdout)
     assert recap, output
     return output, dict(zip(("ok", "changed", "unreachable", "failed"), map(int, recap.groups())))
 
@@ -77,6 +79,15 @@ def state(lab, daemon, name, project="default"):
 def is_rfc3339_now(value):
     stamp = datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
     return abs((datetime.datetime.now(datetime.timezone.utc) - stamp).total_seconds()) < 600
+
+
+@pytest.fixture(autouse=True)
+def both_daemons(lab_control_module):
+    """Another session's test may be restarting a lab daemon (a kill test): wait until both answer."""
+    deadline = time.monotonic() + 180
+    while not all(lab_control_module.answering(name) for name in ("primary", "remote")):
+        assert time.monotonic() < deadline, "a lab daemon does not answer"
+        time.sleep(2)
 
 
 @pytest.fixture
@@ -232,7 +243,7 @@ def remote_trusted_by_primary(lab):
     remote_fingerprint = client(lab, "remote").server_info()["environment"]["certificate_fingerprint"]
     before = [c["fingerprint"] for c in primary.get("/1.0/certificates", params={"recursion": 1}).metadata]
     yield
-    if remote_fingerprint not in before:
+    if remote_fingerprint not in before and primary.exists(api_path("certificates", remote_fingerprint)):
         primary.delete(api_path("certificates", remote_fingerprint))
 
 
@@ -266,3 +277,50 @@ def test_failback_with_switch_brings_the_data_back(tmp_path, lab, pair, project,
         assert copy["status"] == "Stopped" and copy["config"]["boot.autostart"] == "false"
         assert "snapshots.schedule" not in copy["config"] and FAILED_OVER_KEY not in copy["config"]
         assert copy["config"]["user.lxdops.replica"] == "true"
+
+
+SYNC_PLAY = """
+- name: The snapshot_server role's profile sync
+  hosts: lxd_primary
+  gather_facts: false
+  tasks:
+    - name: Profiles of the listed projects
+      ansible.builtin.include_role:
+        name: lxdops.server.snapshot_server
+        tasks_from: profiles
+"""
+
+
+def test_profile_sync_creates_the_project_then_its_profiles(tmp_path, lab, unique):
+    name = unique("fosync")
+    primary = client(lab, "primary")
+    primary.post("/1.0/projects", {"name": name, "description": "synced project",
+                                   "config": {"features.images": "false", "features.profiles": "true",
+                                              "limits.instances": "7"}})
+    client(lab, "primary", name).post("/1.0/profiles", {"name": name + "-p", "description": "in the project",
+                                                        "config": {"limits.cpu": "1"}, "devices": {}})
+    play = tmp_path / "sync.yml"
+    play.write_text(SYNC_PLAY)
+    extra = {"snapshot_server_host": "lab-snapshot", "snapshot_server_projects": [name],
+             "snapshot_server_lxd_dir": lab["daemons"]["primary"]["dir"],
+             "snapshot_server_peer_lxd_dir": lab["daemons"]["remote"]["dir"]}
+    remote = client(lab, "remote")
+
+    output, recap = run_playbook(tmp_path, lab, str(play), extra, None, "--check", host="lab-primary")
+    assert recap["failed"] == 0 and recap["changed"] == 1, output
+    assert remote.exists(api_path("projects", name)) is None
+
+    output, recap = run_playbook(tmp_path, lab, str(play), extra, host="lab-primary")
+    assert recap["failed"] == 0 and recap["changed"] == 2, output
+    made = remote.get(api_path("projects", name)).metadata
+    assert made["description"] == "synced project"
+    assert made["config"]["limits.instances"] == "7" and made["config"]["features.profiles"] == "true"
+    profile = client(lab, "remote", name).get(api_path("profiles", name + "-p")).metadata
+    assert profile["config"] == {"limits.cpu": "1"} and profile["description"] == "in the project"
+
+    output, recap = run_playbook(tmp_path, lab, str(play), extra, host="lab-primary")
+    assert recap["failed"] == 0 and recap["changed"] == 0, output
+
+    extra["snapshot_server_projects"] = [name + "-none"]
+    output, recap = run_playbook(tmp_path, lab, str(play), extra, host="lab-primary")
+    assert recap["failed"] == 1 and "no project %s-none on the primary" % name in output, output
