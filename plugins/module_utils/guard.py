@@ -144,11 +144,13 @@ def before_state(config):
     return {"running": saved.get("running") is True, "autostart": autostart if isinstance(autostart, str) else None}
 
 
-def fenced_now(instances, actions):
-    """[{project, name, fenced}] of the instances fenced after the actions (for the status)."""
+def fenced_now(instances, actions, listed):
+    """[{project, name, fenced}] of the covered instances fenced after the actions (for the status)."""
     done = dict(((a["project"], a["name"]), a) for a in actions)
     result = []
     for instance in sorted(instances, key=key_of):
+        if not covered(instance, listed):
+            continue
         value = (instance.get("config") or {}).get(FENCED_KEY)
         action = done.get(key_of(instance))
         if action and FENCED_KEY in action["config"]:
@@ -307,7 +309,7 @@ class Guard:
                 self.log("FAILED to %s %s: %s" % (action["action"], describe(action), exc.message))
         record["actions"] = actions
         done = [a for a in actions if a not in failed and not a.get("skipped") and not check]
-        record["fenced"] = fenced_now(instances, done)
+        record["fenced"] = fenced_now(instances, done, listed)
         if any(a["action"] == "fence" and not a.get("skipped") for a in actions) or failed:
             record["exit"] = EXIT_FENCED
         elif error is not None:
@@ -315,8 +317,10 @@ class Guard:
         else:
             record["exit"] = EXIT_OK
         if not actions and error is None:
-            self.log("nothing to do: the snapshot server runs none of this server's instances as failed over%s"
-                     % ("" if not record["fenced"] else " (%d fenced until failback)" % len(record["fenced"])))
+            # To the journal only: the log file keeps actions and failures, not a line every interval.
+            self.log.stream.write("nothing to do: the snapshot server runs none of this server's instances as failed "
+                                  "over%s\n" % ("" if not record["fenced"] else
+                                                " (%d fenced until failback)" % len(record["fenced"])))
         return record
 
 
