@@ -60,7 +60,7 @@ options:
     description:
       - The server's trust password (C(core.trust_password)), for servers that still accept one (LXD before 5.21).
         Used like O(trust_token), only when not yet trusted. Never logged.
-      - Not sent to a server whose certificate is not checked (O(verify=false) without O(server_cert)): the task
+      - Not sent to a server whose certificate is not checked (O(verify=false) without O(server_cert)); the task
         fails saying so.
     type: str
   project:
