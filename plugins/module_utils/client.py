@@ -792,10 +792,13 @@ class LXDClient:
                     stdin_ws.send(stdin[offset:offset + (1 << 16)])
             except socket.timeout:
                 timed_out = True
-            stdin_ws.close()
-            for reader in readers:
-                reader.join(max(0, deadline - time.monotonic()))
-                timed_out = timed_out or reader.is_alive()
+            except OSError:
+                pass  # the command ended, or closed its input, before reading all of it: its output still counts
+            if not timed_out:
+                stdin_ws.close()
+                for reader in readers:
+                    reader.join(max(0, deadline - time.monotonic()))
+                    timed_out = timed_out or reader.is_alive()
             if not timed_out:
                 try:
                     result = self.wait_operation(response.operation, what=what,
@@ -814,6 +817,10 @@ class LXDClient:
         finally:
             for ws in sockets.values():
                 ws.close()
+            if any(reader.is_alive() for reader in readers):
+                # Left by an error: no reader may stay behind, waiting on a stream nobody reads.
+                for ws in sockets.values():
+                    ws.abort()
         return (code if code is not None else -1), b"".join(outputs["1"]), b"".join(outputs["2"])
 
     @staticmethod

@@ -252,6 +252,13 @@ def test_exec_past_its_timeout_fails_and_the_command_is_killed(primary, instance
     assert b"sleep 30" not in out, out
     # The same client still runs commands, and a command within its limit is unaffected.
     assert primary.execute(name, ["sh", "-c", "sleep 1; echo done"], timeout=3) == (0, b"done\n", b"")
+    # Input the command never reads neither holds the call nor loses the output.
+    assert primary.execute(name, ["sh", "-c", "echo hi; exit 4"], stdin=b"x" * (8 << 20), timeout=10) == \
+        (4, b"hi\n", b"")
+    started = time.monotonic()
+    with pytest.raises(LXDError, match="did not end within 2 seconds"):
+        primary.execute(name, ["sleep", "30"], stdin=b"x" * (8 << 20), timeout=2)
+    assert time.monotonic() - started < 4
 
 
 def test_exec_over_https_past_its_timeout(remote_https, remote_unix, run_module, busybox, unique):
