@@ -163,7 +163,8 @@ def test_target_daemon_stopped_mid_run(run_module, remote_unix, remote_params, s
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             done = remote_unix.exists(api_path("instances", names[0]))
-            if done is not None and done["config"].get("user.lxdops.replica") == "true":
+            if done is not None and done["config"].get("user.lxdops.replica") == "true" and \
+                    INCOMPLETE_KEY not in done["config"]:
                 break
             time.sleep(0.05)
         else:
