@@ -308,8 +308,8 @@ def test_trust_password_is_not_sent_to_an_unverified_server(remote_https, remote
             remote_unix.delete(api_path("certificates", _fingerprint(new_cert[0])), project=False)
 
 
-def test_trust_token_with_verify_false_is_pinned_to_the_certificate_it_names(remote_https, remote_unix, new_cert,
-                                                                              unique):
+def test_trust_token_with_verify_false_is_pinned_to_the_certificate_it_names(
+        remote_https, remote_unix, new_cert, unique):
     token = remote_unix.issue_trust_token(unique("token"))
     client = LXDClient(trust_token=token, **_unverified(remote_https, new_cert))
     assert isinstance(client.get("/1.0/instances").metadata, list)
