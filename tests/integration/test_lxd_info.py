@@ -188,8 +188,8 @@ def test_permission_denied(lab):
         pytest.skip("needs setpriv and %s" % python)
     args = {"ANSIBLE_MODULE_ARGS": {"url": lab["daemons"]["primary"]["url"], "gather": ["instances"]}}
     # The interpreter of the test run may sit under /root, out of nobody's reach: the system one with its path.
-    env = {"PYTHONPATH": ":".join([os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
-                                                 ".build", "collections")] + site), "HOME": "/tmp"}
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = {"PYTHONPATH": ":".join([os.path.join(root, ".build", "collections")] + site), "HOME": "/tmp"}
     proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", python, "-m",
                            "ansible_collections.lxdops.server.plugins.modules.lxd_info"],
                           input=json.dumps(args), env=env, cwd="/", capture_output=True, text=True, timeout=60,
