@@ -26,6 +26,7 @@ import fcntl
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import unquote
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import (
     LXDConflict,
@@ -285,7 +286,7 @@ class Replicator:
         if self.projects is None:
             return [(source.project, target.project)]
         if self.projects == ["all"]:
-            names = [url.rstrip("/").rsplit("/", 1)[-1] for url in
+            names = [unquote(url.rstrip("/").rsplit("/", 1)[-1]) for url in
                      source.get("/1.0/projects", project=False).metadata or []]
             return [(name, name) for name in sorted(names)]
         return [(name, name) for name in self.projects]

@@ -224,3 +224,25 @@ class _Target:
 def test_retry_of_a_first_copy_never_repeats_it_blindly(replica, last, expected):
     replicator = Replicator(None, lambda: _Target(replica))
     assert replicator._next_first_copy_action("a", "default", last) == expected
+
+
+class _Server:
+    def __init__(self, project="default", projects=()):
+        self.project = project
+        self.projects = projects
+
+    def get(self, path, project=True, **kwargs):
+        assert path == "/1.0/projects" and project is False
+
+        class Answer:
+            metadata = ["/1.0/projects/%s" % p for p in self.projects]
+        return Answer()
+
+
+def test_project_pairs():
+    source, target = _Server("web", ("default", "web", "a%20b")), _Server("web-copies")
+    # Without the option: the connection's project into the remote's, as before.
+    assert Replicator(None, None).project_pairs(source, target) == [("web", "web-copies")]
+    assert Replicator(None, None, projects=["x", "y"]).project_pairs(source, target) == [("x", "x"), ("y", "y")]
+    assert Replicator(None, None, projects=["all"]).project_pairs(source, target) == [
+        ("a b", "a b"), ("default", "default"), ("web", "web")]
