@@ -111,6 +111,9 @@ class InfoGatherer(Manager):
         self.sections = check_gather(p["gather"])
         self.names = p["instances"]
         if self.names is not None:
+            if not self.names:
+                # Read as "none of them", an empty filter would make every instance look absent.
+                raise ConfigError("instances is an empty list; leave it out to read every instance, or name some")
             if "instances" not in self.sections:
                 raise ConfigError("instances (a filter of instance names) needs 'instances' in gather; gather is %s"
                                   % ", ".join(self.sections))

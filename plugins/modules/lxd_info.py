@@ -48,7 +48,7 @@ options:
     description:
       - Return only the instances with these names (with O(all_projects=true), those of every project).
       - A name that no instance has is not an error; it is listed in RV(missing).
-      - Needs V(instances) in O(gather).
+      - Needs V(instances) in O(gather). An empty list is refused (it would make every instance look absent).
     type: list
     elements: str
 seealso:

@@ -151,6 +151,7 @@ def test_instances_filter(run_module, unix, instance, project):
 @pytest.mark.parametrize("params, words", [
     (dict(gather=[]), ["gather", "server, instances"]),
     (dict(gather=["server"], instances=["a"]), ["instances", "gather"]),
+    (dict(gather=["instances"], instances=[]), ["instances is an empty list", "leave it out"]),
     (dict(gather=["instances"], instances=["bad/name"]), ["instances", "'bad/name'", "letters, digits"]),
     (dict(gather=["everything"]), ["gather", "everything", "storage_pools"]),
 ])
