@@ -404,7 +404,7 @@ def test_an_idle_connection_the_server_closed_is_not_used_for_a_post(listen):
 
 def test_a_kept_alive_connection_is_reused(listen):
     listener, client = listen()
-    for _ in range(3):
+    for _attempt in range(3):
         client.get("/1.0")
     assert listener.connections == 1 and listener.methods() == ["GET"] * 3
 
