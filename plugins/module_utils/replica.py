@@ -301,8 +301,8 @@ class Replicator:
         self.source_info = source.server_info()
         surveyed = []
         for source_project, target_project in self.project_pairs(source, target):
-            if source_project != "default" and source.exists(api_path("projects", source_project),
-                                                              project=False) is None:
+            project_path = api_path("projects", source_project)
+            if source_project != "default" and source.exists(project_path, project=False) is None:
                 raise LXDNotFound("project %r does not exist on the source server" % source_project)
             source_instances = dict((i["name"], i) for i in source.get(
                 "/1.0/instances", params={"recursion": 1}, project=source_project).metadata or [])

@@ -272,8 +272,8 @@ def test_failed_over_replica_is_never_overwritten(run_module, primary, remote_un
         read_file(remote_unix, names[0], "/root/marker")
 
 
-def test_fenced_source_is_skipped_and_per_server_keys_never_travel(run_module, primary, remote_unix,
-                                                                    remote_params, instance):
+def test_fenced_source_is_skipped_and_per_server_keys_never_travel(run_module, remote_unix, remote_params,
+                                                                   instance):
     fenced = instance("fenced", config={FENCED_KEY: "2026-12-02T09:01:00Z"})
     # A source that carries the failed-over key: the snapshot server's copy, replicated back by failback.
     other = instance("back", config={FAILED_OVER_KEY: "2026-12-02T09:00:00Z"})
