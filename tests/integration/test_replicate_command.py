@@ -118,7 +118,7 @@ def test_two_runs_at_once_one_exits_3(tmp_path, lab, remote_https, remote_unix, 
     settings = dict(settings_for(lab, remote_https, names, tmp_path / "log"), metrics_dir=str(tmp_path))
     line = command_line(tmp_path, settings)
     runs = [subprocess.Popen(line, env=command_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            for _ in range(2)]
+            for _run in range(2)]
     outputs = [run.communicate(timeout=600)[0] for run in runs]
     codes = sorted(run.returncode for run in runs)
     assert codes == [0, 3], outputs

@@ -38,8 +38,8 @@ def test_a_run_sets_each_instance_and_the_run_counts():
 
 def test_a_failed_run_keeps_the_previous_success_time():
     first = m.merge_run(EMPTY, TARGET, [result("web1", "created"), result("db1", "created")], 1000, 1100, 0, True)
-    second = m.merge_run(m.parse(m.format_metrics(first)), TARGET, [result("web1", "failed"),
-                                                                   result("db1", "refreshed")], 2000, 2100, 1, True)
+    results = [result("web1", "failed"), result("db1", "refreshed")]
+    second = m.merge_run(m.parse(m.format_metrics(first)), TARGET, results, 2000, 2100, 1, True)
     assert second["instances"][("default", "web1", TARGET)]["last_success_timestamp_seconds"] == 1000
     assert second["instances"][("default", "web1", TARGET)]["last_result"] == 1
     assert second["instances"][("default", "db1", TARGET)]["last_success_timestamp_seconds"] == 2000
