@@ -147,7 +147,7 @@ def test_refused_while_the_primary_runs_it_then_stopped_there_on_request(tmp_pat
     assert state(lab, "primary", name)["status"] == "Running"
 
     output, recap = run_playbook(tmp_path, lab, "failover", {"failover_instances": [name],
-                                                              "failover_stop_primary": True})
+                                                             "failover_stop_primary": True})
     assert recap["failed"] == 0, output
     there = state(lab, "primary", name)
     assert there["status"] == "Stopped" and there["config"]["boot.autostart"] == "false"
@@ -159,7 +159,7 @@ def test_refused_while_the_primary_runs_it_then_stopped_there_on_request(tmp_pat
 def test_check_mode_changes_nothing(tmp_path, lab, pair):
     name = pair()
     output, recap = run_playbook(tmp_path, lab, "failover", {"failover_instances": [name],
-                                                              "failover_stop_primary": True}, None, "--check")
+                                                             "failover_stop_primary": True}, None, "--check")
     assert recap["failed"] == 0 and recap["changed"] >= 1, output
     there = state(lab, "primary", name)
     assert there["status"] == "Running" and FENCED_KEY not in there["config"]
@@ -183,7 +183,7 @@ def test_listed_projects_only(tmp_path, lab, pair, project):
     names = [pair(running=False), pair(project=project, running=False)]
     # Not in the listed project: refused, naming it.
     output, recap = run_playbook(tmp_path, lab, "failover", {"failover_instances": names,
-                                                              "failover_projects": [project]})
+                                                             "failover_projects": [project]})
     assert recap["failed"] == 1 and "no replica here for %s" % names[0] in output, output
     # Every replica of that project (this test's project holds only this test's replica).
     output, recap = run_playbook(tmp_path, lab, "failover", {"failover_projects": [project]})
@@ -191,7 +191,7 @@ def test_listed_projects_only(tmp_path, lab, pair, project):
     assert_taken_over(lab, names[1], project)
     assert_not_started(lab, names[0])
     output, recap = run_playbook(tmp_path, lab, "failover", {"failover_instances": names,
-                                                              "failover_projects": [project + "-none"]})
+                                                             "failover_projects": [project + "-none"]})
     assert recap["failed"] == 1 and "no project %s-none here" % project in output, output
 
 
@@ -230,7 +230,7 @@ def test_refused_when_the_primary_cannot_be_asked_unless_declared_down(tmp_path,
     assert_not_started(lab, name)
 
     output, recap = run_playbook(tmp_path, lab, "failover", {"failover_instances": [name],
-                                                              "failover_primary_down": True}, primary_vars)
+                                                             "failover_primary_down": True}, primary_vars)
     assert recap["failed"] == 0, output
     assert DECLARED in output and "the guard on the primary stops and fences" in output
     assert_taken_over(lab, name)
@@ -251,7 +251,7 @@ def test_failback_with_switch_brings_the_data_back(tmp_path, lab, pair, project,
     names = [pair(), pair(project=project)]
     projects = ["default", project]
     output, recap = run_playbook(tmp_path, lab, "failover", {"failover_instances": names,
-                                                              "failover_stop_primary": True})
+                                                             "failover_stop_primary": True})
     assert recap["failed"] == 0, output
     for name, proj in zip(names, projects):
         assert_taken_over(lab, name, proj)
