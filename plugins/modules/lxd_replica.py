@@ -21,8 +21,13 @@ description:
   - The replica's own C(snapshots.schedule) is switched off (snapshots are taken on the source and travel with
     the refresh); the source's value is kept in C(user.lxdops.source.snapshots.schedule) for a failover.
   - A new replica is created with O(target_config) and the marker C(user.lxdops.replica) already in the copy
-    request, so a copy that breaks never leaves a replica that autostarts. O(target_config) is applied again after
-    every refresh, because a refresh brings the source's config back.
+    request, so a copy that breaks never leaves a replica that autostarts. Until its first copy completes, a new
+    replica also carries C(user.lxdops.incomplete) (the time the copy began); a stopped replica that still has it
+    never held a whole copy, and the next run deletes it and copies it again.
+  - After every refresh the replica gets the source's config, devices and profiles again with O(target_config) on
+    top (LXD keeps a replica's config through a refresh made through its API).
+  - A retry never sends the same first copy again - it refreshes the replica a broken copy left, or copies it
+    again as above.
   - One replication at a time on a host - this module and the C(lxdops-replicate) command of the
     C(lxdops.server.snapshot_server) role take the same lock (O(lock_path)); a run that cannot get it within
     O(lock_wait) seconds fails saying another replication is already running, and changes nothing.

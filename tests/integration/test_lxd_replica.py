@@ -399,3 +399,31 @@ def test_project_missing_on_the_target_fails_its_instances(run_module, remote_un
     assert actions == {("default", in_default): "created", (project, in_project): "failed"}
     # Never created here.
     assert remote_unix.exists(api_path("projects", project), project=False) is None
+
+
+def test_two_replications_at_once(run_module, primary, remote_unix, remote_params, instance, tmp_path):
+    """A second lxd_replica while the first copies: it does nothing and says so; the first completes."""
+    name = instance("busy")
+    primary.execute(name, ["sh", "-c", "dd if=/dev/urandom of=/root/big bs=1M count=100 2>/dev/null && sync"])
+    lock_path = str(tmp_path / "replicate.lock")
+    outcome = {}
+
+    def first():
+        outcome["first"] = run_module("lxd_replica", dict(instances=[name], remote=remote_params,
+                                                          lock_path=lock_path))
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 120
+        while not begun(remote_unix, name):
+            assert time.monotonic() < deadline, "the copy never began"
+            time.sleep(0.02)
+        second = run_module("lxd_replica", dict(instances=[name], remote=remote_params, lock_path=lock_path,
+                                                lock_wait=0))
+    finally:
+        worker.join(300)
+    assert second["failed"] and "already running" in second["msg"] and second["_requests"] == 0
+    assert not outcome["first"].get("failed"), outcome["first"].get("msg")
+    assert outcome["first"]["results"][0]["action"] == "created"
+    assert INCOMPLETE_KEY not in replica(remote_unix, name)["config"]
