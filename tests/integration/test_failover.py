@@ -15,10 +15,13 @@ from __future__ import annotations
 import datetime
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -195,33 +198,53 @@ def test_listed_projects_only(tmp_path, lab, pair, project):
     assert recap["failed"] == 1 and "no project %s-none here" % project in output, output
 
 
-def unreachable_primary():
+def unreachable_primary(lab, folder):
+    """An SSH host on 127.0.0.1 where nothing listens."""
     return {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": closed_port(),
             "ansible_user": "nobody", "ansible_ssh_common_args": "-o ConnectTimeout=5 -o BatchMode=yes"}
 
 
+def unprivileged_primary(lab, folder):
+    """The primary's socket asked as a user outside LXD's group (root's su to nobody)."""
+    folder.chmod(0o755)
+    return {"lxdops_url": lab["daemons"]["primary"]["url"], "ansible_python_interpreter": "/usr/bin/python3",
+            "ansible_become": True, "ansible_become_method": "su", "ansible_become_user": "nobody",
+            "ansible_become_flags": "-s /bin/sh", "ansible_remote_tmp": str(folder / "remote-tmp")}
+
+
+def socketless_primary(lab, folder):
+    return {"lxdops_url": "unix:/run/lxdops-test-none/unix.socket"}
+
+
+def closed_https_primary(lab, folder):
+    return {"lxdops_url": "https://127.0.0.1:%d" % closed_port(), "lxdops_client_cert": lab["client_cert"],
+            "lxdops_client_key": lab["client_key"]}
+
+
+def stranger_primary(lab, folder):
+    """The primary's https with the other daemon's certificate pinned: a TLS failure, as a stranger's would be."""
+    return {"lxdops_url": lab["daemons"]["primary"]["https_url"], "lxdops_client_cert": lab["client_cert"],
+            "lxdops_client_key": lab["client_key"], "lxdops_server_cert": lab["daemons"]["remote"]["server_cert"]}
+
+
 # How the primary cannot be asked, and what the refusal must say.
 CANNOT_ASK = {
-    "socket-missing": (lambda lab: {"lxdops_url": "unix:/run/lxdops-test-none/unix.socket"},
-                       r"/run/lxdops-test-none/unix\.socket.*(No such file|not exist)"),
-    "port-closed": (lambda lab: {"lxdops_url": "https://127.0.0.1:%d" % closed_port(),
-                                 "lxdops_client_cert": lab["client_cert"], "lxdops_client_key": lab["client_key"]},
-                    r"[Cc]onnection refused by https://127\.0\.0\.1:\d+"),
-    "wrong-certificate": (lambda lab: {"lxdops_url": lab["daemons"]["primary"]["https_url"],
-                                       "lxdops_client_cert": lab["client_cert"],
-                                       "lxdops_client_key": lab["client_key"],
-                                       # The other daemon's certificate: a TLS failure, as a stranger's would be.
-                                       "lxdops_server_cert": lab["daemons"]["remote"]["server_cert"]},
-                          r"certificate"),
-    "host-unreachable": (lambda lab: unreachable_primary(), r"(UNREACHABLE|[Ff]ailed to connect).*"),
+    "permission-denied": (unprivileged_primary, r"permission denied on the LXD socket /var/lib/lxd/unix\.socket"),
+    "socket-missing": (socketless_primary, r"/run/lxdops-test-none/unix\.socket.*(No such file|not exist)"),
+    "port-closed": (closed_https_primary, r"[Cc]onnection refused by https://127\.0\.0\.1:\d+"),
+    "wrong-certificate": (stranger_primary, r"https://127\.0\.0\.1:8443 presented a certificate .* does not match the "
+                                            r"pinned server_cert"),
+    "host-unreachable": (unreachable_primary, r"(UNREACHABLE|[Ff]ailed to connect)"),
 }
 
 
 @pytest.mark.parametrize("how", sorted(CANNOT_ASK))
-def test_refused_when_the_primary_cannot_be_asked_unless_declared_down(tmp_path, lab, pair, how):
+def test_refused_when_the_primary_cannot_be_asked_unless_declared_down(tmp_path, lab, pair, how, request):
     name = pair()
     primary_vars, reason = CANNOT_ASK[how]
-    primary_vars = primary_vars(lab)
+    folder = Path(tempfile.mkdtemp(prefix="lxdops-test-"))
+    request.addfinalizer(lambda: shutil.rmtree(str(folder), ignore_errors=True))
+    primary_vars = primary_vars(lab, folder)
     output, recap = run_playbook(tmp_path, lab, "failover", {"failover_instances": [name]}, primary_vars)
     assert recap["failed"] == 1, output
     refusal = re.search(r"failover: refused, the primary cannot be asked.*", output)
