@@ -21,7 +21,7 @@ import urllib.request
 import pytest
 
 from ansible_collections.lxdops.server.plugins.module_utils import replica_metrics
-from ansible_collections.lxdops.server.plugins.module_utils.client import api_path
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, api_path
 
 from conftest import ROOT
 
@@ -303,6 +303,8 @@ def test_role_installs_a_command_that_runs(tmp_path, lab, remote_https, remote_u
         "snapshot_server_lock_path": str(tmp_path / "replicate.lock"), "snapshot_server_lock_wait": 5,
         "snapshot_server_metrics_dir": str(tmp_path / "metrics"), "snapshot_server_max_age": 600,
         "snapshot_server_replicate_on_calendar": "*:0/15",
+        # Other test sessions create and delete projects on the lab meanwhile.
+        "snapshot_server_projects": ["default"],
     }
     # Bad schedules fail before anything is written, naming the variable and the value.
     bad = role_playbook(tmp_path, dict(extra, snapshot_server_replicate_on_calendar="every quarter",
@@ -320,7 +322,7 @@ def test_role_installs_a_command_that_runs(tmp_path, lab, remote_https, remote_u
     assert "OnCalendar=*:0/15\n" in (tmp_path / "lxdops-replicate.timer").read_text()
     settings = json.loads((tmp_path / "etc" / "replicate.json").read_text())
     assert settings["lock_wait"] == 5 and settings["max_age"] == 600
-    assert settings["metrics_dir"] == str(tmp_path / "metrics")
+    assert settings["metrics_dir"] == str(tmp_path / "metrics") and settings["projects"] == ["default"]
 
     # The installed files alone run it: nothing is missing from the derived list.
     env = dict((k, v) for k, v in os.environ.items() if k != "PYTHONPATH")
@@ -331,3 +333,26 @@ def test_role_installs_a_command_that_runs(tmp_path, lab, remote_https, remote_u
     assert remote_unix.get(api_path("instances", name)).metadata["config"]["boot.autostart"] == "false"
     status = subprocess.run(command + ["--status"], env=env, capture_output=True, text=True, timeout=600, check=False)
     assert status.returncode == 0 and "%s: ok: age" % name in status.stdout, status.stdout
+
+
+def test_projects_in_the_log_metrics_and_status(tmp_path, lab, remote_https, remote_unix, instance, unique):
+    project = unique("cprj")
+    for daemon in ("primary", "remote"):
+        LXDClient(url=lab["daemons"][daemon]["url"]).post("/1.0/projects", {
+            "name": project, "config": {"features.images": "false", "features.profiles": "false"}})
+    name = instance("cmdprj", project=project)
+    settings = dict(settings_for(lab, remote_https, ["all"], tmp_path / "log"), projects=[project],
+                    metrics_dir=str(tmp_path), max_age=600)
+    result = run_command(tmp_path, settings)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "%s/%s: created" % (project, name) in result.stdout
+    assert remote_unix.exists(api_path("instances", name), project=project)["config"]["boot.autostart"] == "false"
+    state = metrics(tmp_path)
+    assert list(state["instances"]) == [(project, name, remote_https["url"])]
+    status = run_command(tmp_path, settings, "--status")
+    assert status.returncode == 0 and "%s/%s: ok: age" % (project, name) in status.stdout, status.stdout
+    # The replica gone from the snapshot server: not fine, whatever the metrics say.
+    remote_unix.delete(api_path("instances", name), project=project)
+    status = run_command(tmp_path, settings, "--status")
+    assert status.returncode == 1 and "%s/%s: STALE" % (project, name) in status.stdout
+    assert "no replica on the snapshot server" in status.stdout
