@@ -160,7 +160,7 @@ def replicate(config, args, log):
         replicator = replicator_for(config, log)
         results = replicator.run(config["instances"], check_mode=args.check)
     except ReplicationBusy as exc:
-        log("already running: %s (exit %d)" % (exc.message, EXIT_BUSY))
+        log("already running, exit %d: %s" % (EXIT_BUSY, exc.message))
         if not args.check:
             write_metrics(config, log, lambda state: replica_metrics.merge_lock_busy(state, target))
         return EXIT_BUSY
