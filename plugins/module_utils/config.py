@@ -24,12 +24,17 @@ BYTE_SUFFIXES = ("", "B", "kB", "MB", "GB", "TB", "PB", "EB", "KiB", "MiB", "GiB
 BIT_SUFFIXES = ("bit", "kbit", "Mbit", "Gbit", "Tbit", "Pbit", "Ebit",
                 "Kibit", "Mibit", "Gibit", "Tibit", "Pibit", "Eibit")
 SCHEDULE_ALIASES = ("@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@annually", "@yearly")
-EXPIRY_UNITS = "MHdwmy"
+EXPIRY_UNITS = "SMHdwmy"
+# What Go's strings.TrimSpace removes around snapshots.expiry (Unicode White_Space; Python's strip also takes
+# \x1c-\x1f, which LXD refuses).
+_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+            "\u2028\u2029\u202f\u205f\u3000"
+_INT64_MAX = 2 ** 63 - 1
 
 _BYTES_RE = re.compile(r"^(\d+)(%s)$" % "|".join(re.escape(s) for s in BYTE_SUFFIXES if s))
 _BITS_RE = re.compile(r"^(\d+)(%s)$" % "|".join(BIT_SUFFIXES))
 _CPUSET_PART_RE = re.compile(r"^(\d+)(?:-(\d+))?$")
-_EXPIRY_RE = re.compile(r"^\d+[%s]$" % EXPIRY_UNITS)
+_EXPIRY_TOKEN_RE = re.compile(r"([0-9]+)([%s])" % EXPIRY_UNITS)
 
 
 class ConfigError(ValueError):
@@ -119,9 +124,35 @@ def _is_bit_rate(value):
     return bool(_BITS_RE.match(value))
 
 
+def parse_expiry(value):
+    """snapshots.expiry as LXD 5.0 reads it -> {unit: amount}, {} for no expiry; raise ConfigError.
+
+    LXD's rules: outer white space ignored, fields split on single spaces, each digits and one unit of
+    EXPIRY_UNITS, a unit may follow only its own zero (0d 1d is 1d; 1d 0d and 1d 2d are refused), amounts
+    within Go's int64.
+    """
+    amounts = {}
+    text = value.strip(_GO_SPACE)
+    for token in text.split(" ") if text else ():
+        match = _EXPIRY_TOKEN_RE.fullmatch(token)
+        if not match:
+            raise ConfigError("%r is not an amount with a unit" % token)
+        digits, unit = match.groups()
+        if amounts.get(unit):
+            raise ConfigError("unit %s is given twice" % unit)
+        # Length first: int() refuses very long digit strings.
+        if len(digits.lstrip("0")) > 19 or int(digits) > _INT64_MAX:
+            raise ConfigError("%s is out of range" % digits)
+        amounts[unit] = int(digits)
+    return amounts
+
+
 def _is_expiry(value):
-    tokens = value.split(" ")
-    return all(_EXPIRY_RE.match(token) for token in tokens)
+    try:
+        parse_expiry(value)
+    except ConfigError:
+        return False
+    return True
 
 
 # Cron fields: (low, high, names)
@@ -210,8 +241,9 @@ INSTANCE_KEYS = {
     "snapshots.pattern": (_is_snapshot_pattern, "a non-empty name template without '/' "
                                                 "(snap%d, or a pongo2 template such as "
                                                 "{{ creation_date|date:'2006-01-02_15-04-05' }})"),
-    "snapshots.expiry": (_is_expiry, "space-separated amounts with units M (minutes), H (hours), d, w, m "
-                                     "(months), y: 1d, 2w, 6H, 1M 2H 3d"),
+    "snapshots.expiry": (_is_expiry, "amounts separated by single spaces, each unit at most once: S (seconds), "
+                                     "M (minutes), H (hours), d (days), w (weeks), m (months), y (years): "
+                                     "1d, 2w, 6H, 1M 2H 3d"),
     "boot.autostart": (_is_bool, BOOL_FORM),
     "boot.autostart.delay": (_int_range(0), "a number of seconds (0 or more)"),
     "boot.autostart.priority": (_is_int, "an integer"),

@@ -7,16 +7,19 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime
-import re
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, LXDNotFound, api_path
-from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError, INSTANCE_KEYS
+from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError, INSTANCE_KEYS, parse_expiry
+from ansible_collections.lxdops.server.plugins.module_utils.lxdtime import (
+    ZERO_TIME,
+    format_rfc3339,
+    is_zero_time,
+    parse_rfc3339,
+)
 from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager, check_name
 
-NEVER = "0001-01-01T00:00:00Z"
-_EXPIRY_TOKEN = re.compile(r"^(\d+)([MHdwmy])$")
+_INT64_MAX = 2 ** 63 - 1
 
 
 def check_snapshot_name(option, value):
@@ -25,64 +28,58 @@ def check_snapshot_name(option, value):
                           "spaces" % (option, value))
 
 
-def add_months(moment, months):
+def go_add_date(moment, years, months, days):
+    """Go's time.AddDate, as LXD uses it: a day past the month's end rolls over (Jan 31 + 1 month = Mar 3)."""
     month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
+    year = moment.year + years + month_index // 12
+    if not 1 <= year <= 9999:
+        raise OverflowError(year)
+    first = moment.replace(year=year, month=month_index % 12 + 1, day=1)
+    return first + datetime.timedelta(days=moment.day - 1 + days)
 
 
 def expiry_to_timestamp(expiry, now):
-    """'1d 6H' -> now + 1 day 6 hours, as LXD reads snapshots.expiry (M minutes, H hours, d, w, m months, y)."""
-    check, forms = INSTANCE_KEYS["snapshots.expiry"]
-    if not check(expiry):
-        raise ConfigError("expiry %r is not accepted; accepted: %s" % (expiry, forms))
-    moment = now
-    for token in expiry.split(" "):
-        amount, unit = _EXPIRY_TOKEN.match(token).groups()
-        amount = int(amount)
-        if unit == "M":
-            moment += datetime.timedelta(minutes=amount)
-        elif unit == "H":
-            moment += datetime.timedelta(hours=amount)
-        elif unit == "d":
-            moment += datetime.timedelta(days=amount)
-        elif unit == "w":
-            moment += datetime.timedelta(weeks=amount)
-        elif unit == "m":
-            moment = add_months(moment, amount)
-        else:
-            moment = add_months(moment, 12 * amount)
-    return moment
+    """When a snapshot taken at `now` expires by LXD's reading of snapshots.expiry; None for no expiry.
 
-
-def format_timestamp(moment):
-    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_timestamp(value, option="expires_at"):
-    """RFC 3339 (as LXD writes it) -> aware datetime; raise ConfigError naming the option."""
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    # Python before 3.11 takes at most 6 fractional digits; LXD writes up to 9.
-    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+    LXD 5.0 adds years, months and days (weeks as 7 days) in one AddDate, then hours, minutes and seconds.
+    Where LXD's int64 arithmetic would wrap or leave the years 1-9999 (it computed a time in the past, or
+    failed to store the snapshot), this refuses instead.
+    """
     try:
-        moment = datetime.datetime.fromisoformat(text)
+        amounts = parse_expiry(expiry)
+    except ConfigError as exc:
+        raise ConfigError("expiry %r is not accepted (%s); accepted: %s"
+                          % (expiry, exc, INSTANCE_KEYS["snapshots.expiry"][1]))
+    if not amounts:
+        return None
+    get = amounts.get
+    days = get("d", 0) + 7 * get("w", 0)
+    seconds = 3600 * get("H", 0) + 60 * get("M", 0) + get("S", 0)
+    if days > _INT64_MAX or seconds * 10 ** 9 > _INT64_MAX:
+        raise ConfigError("expiry %r overflows LXD's time arithmetic (days and weeks together, and hours, minutes "
+                          "and seconds together at most 2562047H 47M 16S, must fit its 64-bit counters)" % expiry)
+    try:
+        return go_add_date(now, get("y", 0), get("m", 0), days) + datetime.timedelta(seconds=seconds)
+    except OverflowError:
+        raise ConfigError("expiry %r ends after the year 9999, which LXD cannot store" % expiry)
+
+
+def parse_expires_at(value):
+    """The expires_at option -> aware datetime; ConfigError naming the option."""
+    try:
+        return parse_rfc3339(value)
     except ValueError:
-        raise ConfigError("%s %r is not accepted; give an RFC 3339 time such as 2026-12-31T23:00:00Z" % (option, value))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment
+        raise ConfigError("expires_at %r is not accepted; give an RFC 3339 time such as 2026-12-31T23:00:00Z"
+                          % (value,))
 
 
 def same_moment(lxd_value, wanted):
     """Compare LXD's expires_at with a wanted aware datetime (None = never), to the second."""
-    if not lxd_value or lxd_value.startswith("0001-01-01"):
+    if is_zero_time(lxd_value):
         return wanted is None
     if wanted is None:
         return False
-    return abs((parse_timestamp(lxd_value) - wanted).total_seconds()) < 1
+    return abs((parse_rfc3339(lxd_value) - wanted).total_seconds()) < 1
 
 
 def summarize(snapshot):
@@ -90,7 +87,7 @@ def summarize(snapshot):
     return {
         "name": snapshot["name"],
         "created_at": snapshot.get("created_at"),
-        "expires_at": None if not expires or expires.startswith("0001-01-01") else expires,
+        "expires_at": None if is_zero_time(expires) else expires,
         "stateful": snapshot.get("stateful", False),
     }
 
@@ -115,7 +112,7 @@ class SnapshotManager(Manager):
                 raise ConfigError("new_name needs name: the snapshot to rename")
         self.expires_at = None
         if p["expires_at"] is not None:
-            self.expires_at = parse_timestamp(p["expires_at"])
+            self.expires_at = parse_expires_at(p["expires_at"])
         if p["expiry"] is not None:
             expiry_to_timestamp(p["expiry"], datetime.datetime.now(datetime.timezone.utc))
         self.instance_path = api_path("instances", p["instance"])
@@ -175,9 +172,9 @@ class SnapshotManager(Manager):
             current = by_name[name]
             if self.expires_at is not None and not same_moment(current.get("expires_at"), self.expires_at):
                 self.tracker.add(("snapshots", name, "expires_at"), summarize(current)["expires_at"],
-                                 format_timestamp(self.expires_at))
+                                 format_rfc3339(self.expires_at))
                 self.write("expire", self.client.patch, self.snapshot_path(name),
-                           {"expires_at": format_timestamp(self.expires_at)})
+                           {"expires_at": format_rfc3339(self.expires_at)})
             return
         self.create(name)
 
@@ -186,9 +183,12 @@ class SnapshotManager(Manager):
         body = {"name": name or "", "stateful": p["stateful"]}
         wanted = self.wanted_expiry()
         if wanted is not None:
-            body["expires_at"] = format_timestamp(wanted)
+            body["expires_at"] = format_rfc3339(wanted)
+        elif p["expiry"] is not None:
+            # An empty expiry is LXD's "never"; without expires_at the instance's snapshots.expiry would apply.
+            body["expires_at"] = ZERO_TIME
         self.tracker.add(("snapshots", name or "(named by snapshots.pattern)"), None,
-                         {"stateful": p["stateful"], "expires_at": body.get("expires_at")})
+                         {"stateful": p["stateful"], "expires_at": None if wanted is None else body["expires_at"]})
         try:
             self.write("create", self.client.post, self.instance_path + "/snapshots", body)
         except LXDError as exc:

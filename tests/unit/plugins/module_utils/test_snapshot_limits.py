@@ -18,10 +18,10 @@ from ansible_collections.lxdops.server.plugins.module_utils.limits import (
     plan_device,
     usage,
 )
+from ansible_collections.lxdops.server.plugins.module_utils.lxdtime import format_rfc3339
 from ansible_collections.lxdops.server.plugins.module_utils.snapshot import (
     expiry_to_timestamp,
-    format_timestamp,
-    parse_timestamp,
+    parse_expires_at,
     same_moment,
     summarize,
 )
@@ -34,28 +34,33 @@ NOW = datetime.datetime(2026, 1, 31, 12, 0, 0, tzinfo=datetime.timezone.utc)
     ("6H", "2026-01-31T18:00:00Z"),
     ("1d", "2026-02-01T12:00:00Z"),
     ("2w", "2026-02-14T12:00:00Z"),
-    ("1m", "2026-02-28T12:00:00Z"),
+    ("1m", "2026-03-03T12:00:00Z"),
     ("1y", "2027-01-31T12:00:00Z"),
     ("1M 2H 3d", "2026-02-03T14:01:00Z"),
 ])
 def test_expiry(expiry, expected):
-    assert format_timestamp(expiry_to_timestamp(expiry, NOW)) == expected
+    assert format_rfc3339(expiry_to_timestamp(expiry, NOW)) == expected
 
 
-@pytest.mark.parametrize("expiry", ["1x", "1 d", "d", "1D", ""])
+@pytest.mark.parametrize("expiry", ["1x", "1 d", "d", "1D", "1d 2d"])
 def test_bad_expiry(expiry):
     with pytest.raises(ConfigError):
         expiry_to_timestamp(expiry, NOW)
 
 
+def test_empty_expiry_is_never():
+    assert expiry_to_timestamp("", NOW) is None
+
+
 def test_timestamps_as_lxd_writes_them():
-    moment = parse_timestamp("2026-11-29T20:00:00.123456789Z")
+    moment = parse_expires_at("2026-11-29T20:00:00.123456789Z")
     assert moment.tzinfo is not None and moment.microsecond == 123456
-    assert same_moment("2026-11-29T20:00:00.4Z", parse_timestamp("2026-11-29T20:00:00Z"))
+    assert same_moment("2026-11-29T20:00:00.4Z", parse_expires_at("2026-11-29T20:00:00Z"))
     assert same_moment("0001-01-01T00:00:00Z", None)
     assert not same_moment("0001-01-01T00:00:00Z", NOW)
-    with pytest.raises(ConfigError):
-        parse_timestamp("tomorrow")
+    with pytest.raises(ConfigError) as err:
+        parse_expires_at("tomorrow")
+    assert "expires_at 'tomorrow'" in str(err.value) and "RFC 3339" in str(err.value)
 
 
 def test_summarize_never_expiring():
