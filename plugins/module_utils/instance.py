@@ -24,8 +24,70 @@ from ansible_collections.lxdops.server.plugins.module_utils.diff import plan_con
 from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager, check_name
 
 STATES = ("present", "started", "stopped", "restarted", "frozen", "absent")
+# What each requested state leaves the instance in (present: as it was, or Stopped when created).
+TARGET_STATUS = {"started": "Running", "restarted": "Running", "stopped": "Stopped", "frozen": "Frozen"}
 # The fields of an instance that a PUT replaces.
 WRITABLE = ("architecture", "config", "devices", "ephemeral", "profiles", "stateful", "description")
+
+
+def instance_options(defaults=True):
+    """lxd_instance's own options (argument spec), shared by every module that converges instances.
+
+    defaults=False leaves the defaults out, so that for an entry of a list an option the entry left out can be
+    told from one it gave (the list's defaults fill it, then these: see option_defaults()).
+    """
+    def opt(kind, default=None, **extra):
+        spec = dict(type=kind, **extra)
+        if defaults and default is not None:
+            spec["default"] = default
+        return spec
+
+    return dict(
+        name=dict(type="str", required=True),
+        state=opt("str", "started", choices=list(STATES)),
+        type=opt("str", choices=["container", "virtual-machine"]),
+        source=opt("dict", options=dict(
+            alias=dict(type="str"),
+            fingerprint=dict(type="str"),
+            server=dict(type="str"),
+            # Inside source (a whole dict, never merged) the defaults always apply.
+            protocol=dict(type="str", choices=["lxd", "simplestreams"], default="lxd"),
+            server_cert=dict(type="str"),
+            instance=dict(type="str"),
+            instance_only=dict(type="bool", default=False),
+        )),
+        profiles=opt("list", elements="str"),
+        config=opt("dict"),
+        devices=opt("dict"),
+        config_mode=opt("str", "merge", choices=["merge", "replace"]),
+        description=opt("str"),
+        ephemeral=opt("bool"),
+        target=opt("str"),
+        wait_for_ipv4=opt("int", 0),
+        force_stop=opt("bool", False),
+    )
+
+
+def option_defaults():
+    """{option: default} of lxd_instance's options that have one."""
+    return dict((k, v["default"]) for k, v in instance_options().items() if "default" in v)
+
+
+class EntryContext:
+    """What a manager needs from a module, for one instance of a list converged in one module run.
+
+    The client is set by the worker that converges it (a client is never shared between threads); a validation
+    failure is raised as ConfigError instead of ending the process.
+    """
+
+    def __init__(self, params, check_mode, diff=True):
+        self.params = params
+        self.check_mode = check_mode
+        self._diff = diff
+        self.client = None
+
+    def fail_json(self, msg, **_result):
+        raise ConfigError(msg)
 
 
 def writable(instance):
@@ -78,6 +140,17 @@ def image_source(source):
 
 
 class InstanceManager(Manager):
+    """One instance, for lxd_instance (which reads it itself: apply()) and for a list of instances converged in
+    one run (given its state from one list request: converge()).
+
+    `scope` is the project every request names: True is the client's own project (checked once by the client);
+    a list run sets the entry's project name, already known to exist from its list request. `refetch` reads the
+    instance back after a change (lxd_instance returns it); a list run leaves it off: one request per change.
+    """
+
+    scope = True
+    refetch = True
+
     def validate(self):
         p = self.params
         check_name("name", p["name"])
@@ -109,7 +182,7 @@ class InstanceManager(Manager):
     def fetch(self):
         """The instance with its state and snapshots (one request), or None."""
         try:
-            response = self.client.get(self.path, params={"recursion": 1})
+            response = self.client.get(self.path, params={"recursion": 1}, project=self.scope)
         except LXDNotFound:
             return None
         except LXDError as exc:
@@ -121,8 +194,12 @@ class InstanceManager(Manager):
     # ------------------------------------------------------------ apply
 
     def apply(self):
+        self.converge(self.fetch())
+
+    def converge(self, current):
+        """Bring the instance from `current` (as LXD returned it, or None when it does not exist) to what the
+        parameters ask; self.result holds the instance as it ends up (as far as it was read)."""
         state = self.params["state"]
-        current = self.fetch()
         if state == "absent":
             if current is not None:
                 self.tracker.add(("status",), current["status"], None)
@@ -131,12 +208,20 @@ class InstanceManager(Manager):
             return
         if current is None:
             self.create()
-            current = None if self.check_mode else self.fetch()
+            # A new instance is stopped: reach_state() knows that without reading it.
+            current = None if self.check_mode or not self.refetch else self.fetch()
         else:
             current = self.move(current)
             self.update(current)
         current = self.reach_state(current)
         self.result = {"instance": _public(current), "addresses": instance_addresses(current)}
+
+    def final_status(self, current):
+        """The run status the instance is left in (or would be, in check mode); None when absent."""
+        state = self.params["state"]
+        if state == "absent":
+            return None
+        return TARGET_STATUS.get(state) or (current or {}).get("status") or "Stopped"
 
     def create(self):
         p = self.params
@@ -191,13 +276,13 @@ class InstanceManager(Manager):
             if key in body:
                 after[key] = body[key]
         self.tracker.add(("instance",), None, after)
-        self.write("create", self.client.post, "/1.0/instances", body, params=params)
+        self.write("create", self.client.post, "/1.0/instances", body, params=params, project=self.scope)
 
     def copy_origin(self, source):
         name, _sep, snapshot = source.partition("/")
         path = api_path("instances", name, "snapshots", snapshot) if snapshot else api_path("instances", name)
         try:
-            return self.client.get(path).metadata
+            return self.client.get(path, project=self.scope).metadata
         except LXDNotFound:
             raise LXDError("source.instance %r: no such %s" % (source, "snapshot" if snapshot else "instance"))
 
@@ -206,7 +291,7 @@ class InstanceManager(Manager):
         if not (self.client.server_info().get("environment") or {}).get("server_clustered"):
             return exc
         try:
-            listed = self.client.get("/1.0/instances", params={"recursion": 1}).metadata or []
+            listed = self.client.get("/1.0/instances", params={"recursion": 1}, project=self.scope).metadata or []
             location = next((i.get("location") for i in listed if i.get("name") == self.name), None)
             if not location:
                 return exc
@@ -241,7 +326,7 @@ class InstanceManager(Manager):
             current = dict(current, status="Stopped") if self.check_mode else self.fetch()
         self.tracker.add(("location",), location, target)
         self.write("move", self.client.post, self.path, {"name": self.name, "migration": True},
-                   params={"target": target})
+                   params={"target": target}, project=self.scope)
         return current if self.check_mode else self.fetch()
 
     def check_target(self):
@@ -268,13 +353,13 @@ class InstanceManager(Manager):
         body = writable(current)
         body.update(config=config, devices=devices, profiles=profiles, description=description, ephemeral=ephemeral)
         # A PUT never changes the run state: a stopped instance stays stopped.
-        self.write("update", self.client.put, self.path, body, etag=current.get("_etag"))
+        self.write("update", self.client.put, self.path, body, etag=current.get("_etag"), project=self.scope)
 
     # ------------------------------------------------------------ run state
 
     def change_state(self, action, force=False):
         body = {"action": action, "timeout": self.params["timeout"], "force": force}
-        self.write(action, self.client.put, self.path + "/state", body)
+        self.write(action, self.client.put, self.path + "/state", body, project=self.scope)
 
     def reach_state(self, current):
         """Move the instance to the requested run state; return it as it ends up."""
@@ -305,10 +390,12 @@ class InstanceManager(Manager):
             elif status != "Frozen":
                 self.change_state("start")
                 self.change_state("freeze")
-        target = {"started": "Running", "restarted": "Running", "stopped": "Stopped", "frozen": "Frozen"}.get(state)
+        target = TARGET_STATUS.get(state)
         if target and target != status:
             self.tracker.add(("status",), before, target)
         if self.check_mode or not self.actions:
+            return current
+        if not self.refetch and not (state in ("started", "restarted") and self.params["wait_for_ipv4"]):
             return current
         if state in ("started", "restarted") and self.params["wait_for_ipv4"]:
             return self.wait_for_ipv4()
@@ -348,7 +435,7 @@ class InstanceManager(Manager):
                 self.change_state("stop", force=True)
             except LXDError:
                 pass
-        self.write("delete", self.client.delete, self.path)
+        self.write("delete", self.client.delete, self.path, project=self.scope)
 
 
 def _public(instance):

@@ -233,38 +233,11 @@ actions:
 """
 
 from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
-from ansible_collections.lxdops.server.plugins.module_utils.instance import STATES, InstanceManager
+from ansible_collections.lxdops.server.plugins.module_utils.instance import InstanceManager, instance_options
 
 
 def main():
-    module = LXDModule(
-        dict(
-            name=dict(type="str", required=True),
-            state=dict(type="str", choices=list(STATES), default="started"),
-            type=dict(type="str", choices=["container", "virtual-machine"]),
-            source=dict(
-                type="dict",
-                options=dict(
-                    alias=dict(type="str"),
-                    fingerprint=dict(type="str"),
-                    server=dict(type="str"),
-                    protocol=dict(type="str", choices=["lxd", "simplestreams"], default="lxd"),
-                    server_cert=dict(type="str"),
-                    instance=dict(type="str"),
-                    instance_only=dict(type="bool", default=False),
-                ),
-            ),
-            profiles=dict(type="list", elements="str"),
-            config=dict(type="dict"),
-            devices=dict(type="dict"),
-            config_mode=dict(type="str", choices=["merge", "replace"], default="merge"),
-            description=dict(type="str"),
-            ephemeral=dict(type="bool"),
-            target=dict(type="str"),
-            wait_for_ipv4=dict(type="int", default=0),
-            force_stop=dict(type="bool", default=False),
-        ),
-    )
+    module = LXDModule(instance_options())
     InstanceManager(module).run()
 
 
