@@ -139,6 +139,15 @@ def image_source(source):
     return body
 
 
+def describe_source(source):
+    """The source option as a reader names it in an error (source.alias 'x' on server y)."""
+    for key in ("alias", "fingerprint", "instance"):
+        if source.get(key):
+            where = " on %s" % source["server"] if source.get("server") else ""
+            return "source.%s %r%s" % (key, source[key], where)
+    return "source"
+
+
 class InstanceManager(Manager):
     """One instance, for lxd_instance (which reads it itself: apply()) and for a list of instances converged in
     one run (given its state from one list request: converge()).
@@ -276,7 +285,11 @@ class InstanceManager(Manager):
             if key in body:
                 after[key] = body[key]
         self.tracker.add(("instance",), None, after)
-        self.write("create", self.client.post, "/1.0/instances", body, params=params, project=self.scope)
+        try:
+            self.write("create", self.client.post, "/1.0/instances", body, params=params, project=self.scope)
+        except LXDNotFound as exc:
+            raise LXDError("creating instance %r from %s: %s" % (self.name, describe_source(p["source"]), exc.message),
+                           status_code=exc.status_code, error=exc.error)
 
     def copy_origin(self, source):
         name, _sep, snapshot = source.partition("/")
