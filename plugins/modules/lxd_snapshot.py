@@ -58,8 +58,9 @@ options:
   expiry:
     description:
       - When a new snapshot expires, relative to its creation, in LXD's C(snapshots.expiry) form (V(1d), V(2w),
-        V(6H), V(1M 2H 3d); M minutes, H hours, d days, w weeks, m months, y years). Only used when the snapshot
-        is taken.
+        V(6H), V(1M 2H 3d); S seconds, M minutes, H hours, d days, w weeks, m months, y years; each unit once).
+        Computed as LXD computes it (one month after January 31 is March 3). An empty string means the snapshot
+        never expires, whatever the instance's C(snapshots.expiry). Only used when the snapshot is taken.
       - Mutually exclusive with O(expires_at).
     type: str
   new_name:
