@@ -282,10 +282,17 @@ def test_failback_with_switch_brings_the_data_back(tmp_path, lab, pair, project,
             name, ["sh", "-c", "echo written-during-failover > /root/failover-marker"])
         assert code == 0, err
 
-    output, recap = run_playbook(tmp_path, lab, "failback", {
-        "failback_instances": names, "failback_switch": True,
-        "failback_primary_url": lab["daemons"]["primary"]["https_url"],
-        "failback_source_address": lab["daemons"]["remote"]["https_url"][len("https://"):]})
+    failback = {"failback_instances": names, "failback_switch": True,
+                "failback_primary_url": lab["daemons"]["primary"]["https_url"],
+                "failback_source_address": lab["daemons"]["remote"]["https_url"][len("https://"):]}
+    output, recap = run_playbook(tmp_path, lab, "failback", failback, None, "--check")
+    assert recap["failed"] == 0 and recap["changed"] >= 1, output
+    for name, proj in zip(names, projects):
+        assert state(lab, "remote", name, proj)["status"] == "Running"
+        there = state(lab, "primary", name, proj)
+        assert there["status"] == "Stopped" and FENCED_KEY in there["config"]
+
+    output, recap = run_playbook(tmp_path, lab, "failback", failback)
     assert recap["failed"] == 0, output
     for name, proj in zip(names, projects):
         there = state(lab, "primary", name, proj)
