@@ -62,5 +62,5 @@ def format_rfc3339(moment):
     """Aware datetime -> '2026-12-31T23:00:00Z' (UTC, whole seconds: what this collection sends to LXD)."""
     moment = moment.astimezone(datetime.timezone.utc)
     # strftime's %Y does not pad years before 1000 everywhere.
-    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (moment.year, moment.month, moment.day,
-                                                moment.hour, moment.minute, moment.second)
+    parts = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % parts

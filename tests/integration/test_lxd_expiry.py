@@ -85,8 +85,8 @@ def test_empty_expiry_is_never_not_the_instances(run_module, primary, instance):
     primary.patch(api_path("instances", name), {"config": {"snapshots.expiry": "1d"}})
     run_module("lxd_snapshot", dict(instance=name, name="kept", expiry=""))
     run_module("lxd_snapshot", dict(instance=name, name="daily"))
-    snaps = dict((s["name"], s) for s in primary.get(api_path("instances", name, "snapshots"),
-                                                      params={"recursion": 1}).metadata)
+    listed = primary.get(api_path("instances", name, "snapshots"), params={"recursion": 1}).metadata
+    snaps = dict((s["name"], s) for s in listed)
     assert parse_lxd_time(snaps["kept"]["expires_at"]) is None
     assert parse_lxd_time(snaps["daily"]["expires_at"]) is not None
 
