@@ -91,12 +91,18 @@ options:
 
 import os
 
-from ansible.errors import AnsibleConnectionFailure, AnsibleFileNotFound
+from ansible.errors import AnsibleConnectionFailure, AnsibleError, AnsibleFileNotFound
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.connection import ConnectionBase
 from ansible.utils.display import Display
 
-from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, LXDError, LXDNotFound, api_path
+from ansible_collections.lxdops.server.plugins.module_utils.client import (
+    LXDClient,
+    LXDError,
+    LXDNotFound,
+    LXDTimeout,
+    api_path,
+)
 
 display = Display()
 
@@ -144,6 +150,9 @@ class Connection(ConnectionBase):
         try:
             return self._client.execute(self._instance, command, stdin=to_bytes(in_data or b""),
                                         timeout=self.get_option("timeout"))
+        except LXDTimeout as exc:
+            # The instance answered; the command was too slow: the task fails, the host stays reachable.
+            raise AnsibleError("exec in %s failed: %s" % (self._instance, exc.message))
         except LXDError as exc:
             raise AnsibleConnectionFailure("exec in %s failed: %s" % (self._instance, exc.message))
 

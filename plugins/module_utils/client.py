@@ -77,6 +77,10 @@ class LXDPreconditionFailed(LXDError):
     pass
 
 
+class LXDTimeout(LXDError):
+    """A command ran past its time limit (the server answered; the command was too slow)."""
+
+
 def api_path(*segments):
     """Build '/1.0/a/b' from segments, quoting each (names may hold spaces or '/')."""
     return "/1.0/" + "/".join(quote(str(s), safe="") for s in segments)
@@ -838,7 +842,7 @@ class LXDClient:
             ws.abort()
         for reader in readers:
             reader.join(5)
-        return LXDError("%r in %s did not end within %s seconds (the exec timeout)%s"
+        return LXDTimeout("%r in %s did not end within %s seconds (the exec timeout)%s"
                         % (" ".join(command)[:200], instance, limit,
                            "; it was sent SIGKILL" if killed else "; it could not be sent SIGKILL and may still run"))
 

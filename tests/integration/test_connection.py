@@ -242,6 +242,8 @@ def test_command_past_the_connection_timeout_fails(tmp_path, lab, run_module, bu
     elapsed = time.monotonic() - started
     assert proc.returncode != 0, proc.stdout + proc.stderr
     assert "did not end within 3 seconds" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    # A slow command fails its task; the host is not marked unreachable.
+    assert "FAILED" in proc.stdout and "UNREACHABLE" not in proc.stdout, proc.stdout
     assert elapsed < 20, elapsed
     proc = subprocess.run(command + ["-a", "sleep 1; echo in-time"], env=env, capture_output=True, text=True,
                           timeout=120, check=False)

@@ -20,6 +20,7 @@ import pytest
 from ansible_collections.lxdops.server.plugins.module_utils.client import (
     LXDClient,
     LXDError,
+    LXDTimeout,
     Response,
     WebSocket,
     _mask,
@@ -219,6 +220,7 @@ def test_exec_past_its_timeout_fails_kills_and_ends_its_readers():
         client.execute("c1", ["sleep", "30"], timeout=1)
     elapsed = time.monotonic() - started
     assert 1 <= elapsed < 3
+    assert isinstance(err.value, LXDTimeout)
     assert "'sleep 30' in c1 did not end within 1 seconds" in err.value.message
     assert "SIGKILL" in err.value.message
     assert _exec_threads() == []
