@@ -22,8 +22,9 @@ description:
     request, sent by O(parallel) workers. A second identical run makes no change and one request per project.
   - An instance that fails (for example an image alias that does not exist) does not stop the others nor undo
     them; every instance gets a result, and the task fails at the end naming those that failed.
-  - Named C(lxd_instance_set), not C(lxd_instances), so that it does not read as the role
-    C(lxdops.server.lxd_instances), which declares a host's instances and calls this module.
+  - Named C(lxd_instance_set) (a set of instances, the way multi-object modules take a list of definitions), not
+    C(lxd_instances), so that it does not read as the role C(lxdops.server.lxd_instances), which declares a host's
+    instances with their limits and snapshot policy.
 author:
   - lxdops developers (@lxdops)
 extends_documentation_fragment:
