@@ -292,7 +292,7 @@ class Replicator:
         return [(name, name) for name in self.projects]
 
     def survey(self, names):
-        """(names, {project pair: (source instances, replicas, plan)}, failures of names found nowhere).
+        """([(source project, target project, names, source instances, replicas, plan)], names found nowhere).
 
         Two requests per server and project (lists with state), plus a project check where not default.
         """
@@ -378,7 +378,7 @@ class Replicator:
                                     "error": None, "reason": "check mode" + (": " + reason if reason else ""),
                                     "seconds": 0, "attempts": 0})
                 else:
-                    work.append((source_project, target_project, name, action, source_instances[name]))
+                    work.append((source_project, target_project, name, action, source_instances[name], reason))
         if work:
             certificate = self.source_info["environment"]["certificate"]
             url = self.source_url()
@@ -392,7 +392,7 @@ class Replicator:
         return sorted(results, key=lambda r: order.get((r["project"], r["name"]), -1))
 
     def _replicate_with_retries(self, item, url, certificate):
-        source_project, target_project, name, action, source_instance = item
+        source_project, target_project, name, action, source_instance, reason = item
         key = result_key(source_project, name)
         started = time.monotonic()
         error = None
@@ -406,7 +406,7 @@ class Replicator:
                 self._replicate(source_project, target_project, name, action, source_instance, url, certificate)
                 result = {"name": name, "project": source_project,
                           "action": "refreshed" if action == "refresh" and not first_copy else "created",
-                          "error": None, "reason": None, "seconds": round(time.monotonic() - started, 2),
+                          "error": None, "reason": reason, "seconds": round(time.monotonic() - started, 2),
                           "attempts": attempt}
                 self.log("%s: %s in %.1fs" % (key, result["action"], result["seconds"]))
                 return result
@@ -420,7 +420,7 @@ class Replicator:
                 self.log("%s: attempt %d failed: %s" % (key, attempt, error))
                 if attempt <= self.retries:
                     time.sleep(min(5, attempt))
-        return {"name": name, "project": source_project, "action": "failed", "error": error, "reason": None,
+        return {"name": name, "project": source_project, "action": "failed", "error": error, "reason": reason,
                 "seconds": round(time.monotonic() - started, 2), "attempts": attempt}
 
     def _next_first_copy_action(self, name, project, last):

@@ -206,7 +206,7 @@ results:
       description: Why it failed.
       type: str
     reason:
-      description: Why it was skipped.
+      description: Why it was skipped, or why a replica was copied again.
       type: str
 summary:
   description: Count of instances per action.

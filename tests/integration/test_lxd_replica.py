@@ -249,6 +249,7 @@ def test_target_killed_during_a_first_copy(run_module, primary, remote_unix, rem
     result = run_module("lxd_replica", dict(instances=[name], remote=remote_params))
     assert not result.get("failed"), result.get("msg")
     assert result["results"][0]["action"] == "created"
+    assert left is None or "incomplete" in result["results"][0]["reason"]
     copy = again.get(api_path("instances", name)).metadata
     assert copy["config"]["boot.autostart"] == "false" and "snapshots.schedule" not in copy["config"]
     assert INCOMPLETE_KEY not in copy["config"]
