@@ -259,6 +259,14 @@ def test_refused_when_the_primary_cannot_be_asked_unless_declared_down(tmp_path,
     assert_taken_over(lab, name)
 
 
+def test_failover_force_never_covers_a_primary_that_cannot_be_asked(tmp_path, lab, pair):
+    name = pair()
+    output, recap = run_playbook(tmp_path, lab, "failover", {"failover_instances": [name], "failover_force": True},
+                                 socketless_primary(lab, tmp_path))
+    assert recap["failed"] == 1 and "the primary cannot be asked" in output, output
+    assert_not_started(lab, name)
+
+
 @pytest.fixture
 def remote_trusted_by_primary(lab):
     """Failback makes the primary trust the remote daemon's certificate; taken away again if it was not there."""
