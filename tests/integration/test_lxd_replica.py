@@ -428,3 +428,29 @@ def test_two_replications_at_once(run_module, primary, remote_unix, remote_param
     assert not outcome["first"].get("failed"), outcome["first"].get("msg")
     assert outcome["first"]["results"][0]["action"] == "created"
     assert INCOMPLETE_KEY not in replica(remote_unix, name)["config"]
+
+
+def test_lxd_keeps_the_replica_config_through_an_api_refresh(lab, primary, remote_unix, remote_params, sources,
+                                                             tmp_path):
+    """What LXD itself does (5.0.2): a refresh request's config is ignored, and so are the source's changes.
+
+    This is why the replica gets the source's config again after every refresh (test above).
+    """
+    from ansible_collections.lxdops.server.plugins.module_utils.replica import Replicator
+
+    class RefreshOnly(Replicator):
+        def apply_target_config(self, *args, **kwargs):
+            pass
+
+    name = sources(1)[0]
+    replicator = RefreshOnly(lambda: LXDClient(url=lab["daemons"]["primary"]["url"]),
+                             lambda: LXDClient(**remote_params), target_config={"user.in-body": "first"},
+                             lock_path=str(tmp_path / "lock"))
+    assert replicator.run([name])[0]["action"] == "created"
+    assert replica(remote_unix, name)["config"]["user.in-body"] == "first"
+    remote_unix.patch(api_path("instances", name), {"config": {INCOMPLETE_KEY: ""}})  # as the module's update does
+    primary.patch(api_path("instances", name), {"config": {"user.on-source": "changed"}})
+    replicator.target_config["user.in-body"] = "second"
+    assert replicator.run([name])[0]["action"] == "refreshed"
+    config = replica(remote_unix, name)["config"]
+    assert config["user.in-body"] == "first" and "user.on-source" not in config
