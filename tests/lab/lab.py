@@ -477,6 +477,9 @@ def clean_daemon(name, prefix=None):
     own_images = dict((p["name"], p["config"].get("features.images") == "true") for p in project_info)
     for project in projects:
         owned_project = project.startswith(prefix)
+        if project.startswith(TEST_PREFIX) and not owned_project:
+            # Another test session's project: it may be deleted under this loop.
+            continue
         for inst in query(name, f"/1.0/instances?recursion=1&project={project}"):
             if owned_project or inst["name"].startswith(prefix):
                 if inst["status"] != "Stopped":
