@@ -29,7 +29,8 @@ EXPIRY_UNITS = "SMHdwmy"
 # \x1c-\x1f, which LXD refuses).
 _GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
             "\u2028\u2029\u202f\u205f\u3000"
-_INT64_MAX = 2 ** 63 - 1
+# Go's int: LXD's amounts and its nanosecond durations must fit.
+INT64_MAX = 2 ** 63 - 1
 
 _BYTES_RE = re.compile(r"^(\d+)(%s)$" % "|".join(re.escape(s) for s in BYTE_SUFFIXES if s))
 _BITS_RE = re.compile(r"^(\d+)(%s)$" % "|".join(BIT_SUFFIXES))
@@ -141,7 +142,7 @@ def parse_expiry(value):
         if amounts.get(unit):
             raise ConfigError("unit %s is given twice" % unit)
         # Length first: int() refuses very long digit strings.
-        if len(digits.lstrip("0")) > 19 or int(digits) > _INT64_MAX:
+        if len(digits.lstrip("0")) > 19 or int(digits) > INT64_MAX:
             raise ConfigError("%s is out of range" % digits)
         amounts[unit] = int(digits)
     return amounts

@@ -10,7 +10,12 @@ from __future__ import annotations
 import datetime
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, LXDNotFound, api_path
-from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError, INSTANCE_KEYS, parse_expiry
+from ansible_collections.lxdops.server.plugins.module_utils.config import (
+    ConfigError,
+    INSTANCE_KEYS,
+    INT64_MAX,
+    parse_expiry,
+)
 from ansible_collections.lxdops.server.plugins.module_utils.lxdtime import (
     ZERO_TIME,
     format_rfc3339,
@@ -18,8 +23,6 @@ from ansible_collections.lxdops.server.plugins.module_utils.lxdtime import (
     parse_rfc3339,
 )
 from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager, check_name
-
-_INT64_MAX = 2 ** 63 - 1
 
 
 def check_snapshot_name(option, value):
@@ -42,8 +45,9 @@ def expiry_to_timestamp(expiry, now):
     """When a snapshot taken at `now` expires by LXD's reading of snapshots.expiry; None for no expiry.
 
     LXD 5.0 adds years, months and days (weeks as 7 days) in one AddDate, then hours, minutes and seconds.
-    Where LXD's int64 arithmetic would wrap or leave the years 1-9999 (it computed a time in the past, or
-    failed to store the snapshot), this refuses instead.
+    The first counts on the wall clock of `now`'s zone, the second in absolute time, as Go does. Where LXD's
+    int64 arithmetic would wrap or leave the years 1-9999 (it computed a time in the past, or failed to store
+    the snapshot), this refuses instead.
     """
     try:
         amounts = parse_expiry(expiry)
@@ -55,11 +59,12 @@ def expiry_to_timestamp(expiry, now):
     get = amounts.get
     days = get("d", 0) + 7 * get("w", 0)
     seconds = 3600 * get("H", 0) + 60 * get("M", 0) + get("S", 0)
-    if days > _INT64_MAX or seconds * 10 ** 9 > _INT64_MAX:
-        raise ConfigError("expiry %r overflows LXD's time arithmetic (days and weeks together, and hours, minutes "
-                          "and seconds together at most 2562047H 47M 16S, must fit its 64-bit counters)" % expiry)
+    if days > INT64_MAX or seconds * 10 ** 9 > INT64_MAX:
+        raise ConfigError("expiry %r overflows LXD's 64-bit time arithmetic, which would give a time in the past; "
+                          "hours, minutes and seconds together must stay within 2562047H 47M 16S" % expiry)
     try:
-        return go_add_date(now, get("y", 0), get("m", 0), days) + datetime.timedelta(seconds=seconds)
+        dated = go_add_date(now, get("y", 0), get("m", 0), days)
+        return (dated.astimezone(datetime.timezone.utc) + datetime.timedelta(seconds=seconds)).astimezone(now.tzinfo)
     except OverflowError:
         raise ConfigError("expiry %r ends after the year 9999, which LXD cannot store" % expiry)
 

@@ -73,3 +73,15 @@ def test_counts_on_the_wall_clock_of_now():
     start = datetime.datetime(2026, 1, 31, 23, 0, tzinfo=zone)
     assert expiry_to_timestamp("1m", start) == datetime.datetime(2026, 3, 3, 23, 0, tzinfo=zone)
     assert format_rfc3339(expiry_to_timestamp("", start) or start) == "2026-01-31T21:00:00Z"
+
+
+def test_days_on_the_wall_clock_hours_in_absolute_time():
+    """Across a daylight-saving change: AddDate keeps the wall clock, Add counts real hours (as in Go)."""
+    zoneinfo = pytest.importorskip("zoneinfo")
+    try:
+        berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    except zoneinfo.ZoneInfoNotFoundError:
+        pytest.skip("no time zone database")
+    start = datetime.datetime(2026, 3, 28, 12, 0, tzinfo=berlin)
+    assert format_rfc3339(expiry_to_timestamp("1d", start)) == "2026-03-29T10:00:00Z"
+    assert format_rfc3339(expiry_to_timestamp("24H", start)) == "2026-03-29T11:00:00Z"
