@@ -265,10 +265,12 @@ class Guard:
         ran = started_at(instance)
         client.put(api_path("instances", action["name"], "state"), {"action": "stop", "force": True, "timeout": -1},
                    project=action["project"])
-        seconds = (datetime.datetime.now(datetime.timezone.utc) - ran).total_seconds() if ran else None
-        action["ran_seconds"] = round(seconds, 1) if seconds is not None else None
-        self.log("stopped %s (%s)%s" % (describe(action), action["reason"],
-                                        "; it had run %.1f s" % seconds if seconds is not None else ""))
+        ran_for = ""
+        action["ran_seconds"] = None
+        if ran is not None:
+            action["ran_seconds"] = round((datetime.datetime.now(datetime.timezone.utc) - ran).total_seconds(), 1)
+            ran_for = "; it had run %.1f s" % action["ran_seconds"]
+        self.log("stopped %s (%s)%s" % (describe(action), action["reason"], ran_for))
 
     def run(self, check=False, wait=0):
         now = datetime.datetime.now(datetime.timezone.utc)
@@ -349,10 +351,10 @@ def show_status(path, stream):
     except (OSError, ValueError) as exc:
         stream.write("lxdops-guard: no status yet (%s)\n" % exc)
         return EXIT_BROKEN
-    stream.write("last run: %s, exit %s%s\n" % (record.get("time"), record.get("exit"),
-                                                 " (check)" if record.get("check") else ""))
-    stream.write("snapshot server %s: %s\n" % (record.get("snapshot_server"), "answered" if record.get("answered")
-                                                 else "NOT ANSWERED: %s" % record.get("error")))
+    check = " (check)" if record.get("check") else ""
+    stream.write("last run: %s, exit %s%s\n" % (record.get("time"), record.get("exit"), check))
+    answer = "answered" if record.get("answered") else "NOT ANSWERED: %s" % record.get("error")
+    stream.write("snapshot server %s: %s\n" % (record.get("snapshot_server"), answer))
     for action in record.get("actions") or []:
         stream.write("%s %s: %s%s\n" % (action["action"], describe(action), action["reason"],
                                         " (FAILED: %s)" % action["error"] if action.get("error") else ""))
