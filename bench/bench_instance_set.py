@@ -109,11 +109,9 @@ def check_started():
                           capture_output=True, text=True)
     listed = dict((i["name"], i) for i in json.loads(proc.stdout))
     for name in NAMES:
-        instance = listed[name]
-        if instance["status"] != "Running" or instance["config"].get("user.x") != "y" \
-                or instance["config"].get("boot.autostart") != "true":
-            raise SystemExit("%s is not running with the config: %s %s" % (name, instance["status"],
-                                                                            instance["config"]))
+        status, config = listed[name]["status"], listed[name]["config"]
+        if status != "Running" or config.get("user.x") != "y" or config.get("boot.autostart") != "true":
+            raise SystemExit("%s is not running with the config: %s %s" % (name, status, config))
 
 
 def main():
