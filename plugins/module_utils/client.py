@@ -843,8 +843,8 @@ class LXDClient:
         for reader in readers:
             reader.join(5)
         return LXDTimeout("%r in %s did not end within %s seconds (the exec timeout)%s"
-                        % (" ".join(command)[:200], instance, limit,
-                           "; it was sent SIGKILL" if killed else "; it could not be sent SIGKILL and may still run"))
+                          % (" ".join(command)[:200], instance, limit,
+                             "; it was sent SIGKILL" if killed else "; it could not be sent SIGKILL and may still run"))
 
     def push_file(self, instance, path, source, size, mode=None, uid=None, gid=None):
         """Write a file in an instance from a readable binary file object of `size` bytes."""
