@@ -74,12 +74,21 @@ options:
       - name: ansible_lxd_project
   timeout:
     description:
-      - Seconds for each API request (60 when not set).
-      - Also the most seconds one command may run in the instance (one task's module, or a C(raw) command; an
-        hour when not set). A command still running then is sent SIGKILL and the task fails saying so.
+      - Seconds for each API request.
+      - Ansible gives its own connection timeout here (C(--timeout), C(ansible_timeout); 10 by default) unless
+        C(ansible_lxd_timeout) is set.
     type: int
+    default: 60
     vars:
       - name: ansible_lxd_timeout
+  exec_timeout:
+    description:
+      - The most seconds one command may run in the instance (one task's module, or a C(raw) command).
+      - A command still running then is sent SIGKILL and the task fails saying so.
+    type: int
+    default: 3600
+    vars:
+      - name: ansible_lxd_exec_timeout
   executable:
     description:
       - Shell that runs the commands Ansible sends.
@@ -149,7 +158,7 @@ class Connection(ConnectionBase):
         display.vvv("EXEC %s" % to_text(cmd), host=self._instance)
         try:
             return self._client.execute(self._instance, command, stdin=to_bytes(in_data or b""),
-                                        timeout=self.get_option("timeout"))
+                                        timeout=self.get_option("exec_timeout"))
         except LXDTimeout as exc:
             # The instance answered; the command was too slow: the task fails, the host stays reachable.
             raise AnsibleError("exec in %s failed: %s" % (self._instance, exc.message))

@@ -226,25 +226,35 @@ def test_delegate_to_another_instance(tmp_path, lab, run_module, busybox, unique
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
 
 
-def test_command_past_the_connection_timeout_fails(tmp_path, lab, run_module, busybox, unique):
-    """ansible_lxd_timeout reaches exec: a command that runs longer fails with a clear message, in time."""
+def test_command_past_the_exec_timeout_fails(tmp_path, lab, run_module, busybox, unique):
+    """ansible_lxd_exec_timeout bounds a command: one that runs longer fails its task with a clear message, in time.
+
+    Without it a command may run longer than Ansible's connection timeout (10 s, given to the plugin's timeout).
+    """
     name = unique("ctimeout")
     run_module("lxd_instance", dict(name=name, source=busybox))
-    (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {name: {
-        "ansible_connection": "lxdops.server.lxd", "ansible_lxd_timeout": 3}}}}))
+    hostvars = {"ansible_connection": "lxdops.server.lxd"}
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {name: hostvars}}}))
+    (tmp_path / "limited.yml").write_text(yaml.safe_dump({"all": {"hosts": {name: dict(
+        hostvars, ansible_lxd_exec_timeout=3)}}}))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"))
-    command = [os.path.join(os.path.dirname(sys.executable), "ansible"), "-i", str(tmp_path / "hosts.yml"), name,
-               "-m", "ansible.builtin.raw"]
-    started = time.monotonic()
-    proc = subprocess.run(command + ["-a", "sleep 30"], env=env, capture_output=True, text=True, timeout=120,
-                          check=False)
-    elapsed = time.monotonic() - started
+
+    def raw(inventory, command):
+        started = time.monotonic()
+        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible"), "-i",
+                               str(tmp_path / inventory), name, "-m", "ansible.builtin.raw", "-a", command],
+                              env=env, capture_output=True, text=True, timeout=120, check=False)
+        return proc, time.monotonic() - started
+
+    proc, elapsed = raw("limited.yml", "sleep 30")
     assert proc.returncode != 0, proc.stdout + proc.stderr
     assert "did not end within 3 seconds" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
     # A slow command fails its task; the host is not marked unreachable.
     assert "FAILED" in proc.stdout and "UNREACHABLE" not in proc.stdout, proc.stdout
     assert elapsed < 20, elapsed
-    proc = subprocess.run(command + ["-a", "sleep 1; echo in-time"], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    proc, _elapsed = raw("limited.yml", "sleep 1; echo in-time")
     assert proc.returncode == 0 and "in-time" in proc.stdout, proc.stdout + proc.stderr
+    proc, elapsed = raw("hosts.yml", "sleep 12; echo past-the-connection-timeout")
+    assert proc.returncode == 0 and "past-the-connection-timeout" in proc.stdout, proc.stdout + proc.stderr
+    assert elapsed >= 12
