@@ -30,6 +30,9 @@ import threading
 import time
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlparse
 
+# parse_lxd_time is imported from here by the other module_utils: the one parser lives in lxdtime.
+from ansible_collections.lxdops.server.plugins.module_utils.lxdtime import ZERO_TIME, parse_lxd_time  # noqa: F401
+
 DEFAULT_SOCKETS = (
     "/var/snap/lxd/common/lxd/unix.socket",
     "/var/lib/lxd/unix.socket",
@@ -191,22 +194,6 @@ def is_trust_token(secret):
     return decoded is not None and "secret" in decoded
 
 
-def parse_lxd_time(value):
-    """An RFC 3339 time from LXD (nanoseconds allowed) -> aware datetime, or None for none/zero/unparsable."""
-    if not value or str(value).startswith("0001-01-01"):
-        return None
-    match = re.match(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})?$", str(value))
-    if not match:
-        return None
-    moment = datetime.datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S")
-    offset = match.group(2) or "Z"
-    delta = datetime.timedelta(0)
-    if offset != "Z":
-        sign = 1 if offset[0] == "+" else -1
-        delta = sign * datetime.timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6]))
-    return moment.replace(tzinfo=datetime.timezone.utc) - delta
-
-
 def pending_token_operations(operations, matches, now=None):
     """Running, unexpired token operations (GET /1.0/operations?recursion=1) whose metadata `matches` accepts."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
@@ -263,7 +250,7 @@ def encode_trust_token(client_name, server_fingerprint, addresses, secret, expir
         "fingerprint": server_fingerprint,
         "addresses": list(addresses),
         "secret": secret,
-        "expires_at": expires_at or "0001-01-01T00:00:00Z",
+        "expires_at": expires_at or ZERO_TIME,
     }
     return encode_token(token)
 

@@ -25,6 +25,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.client import (
 )
 from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError, to_lxd_string
 from ansible_collections.lxdops.server.plugins.module_utils.diff import DifferenceTracker
+from ansible_collections.lxdops.server.plugins.module_utils.lxdtime import ZERO_TIME
 from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager
 
 STATES = ("present", "absent", "bootstrapped", "joined", "evacuated", "restored")
@@ -96,7 +97,7 @@ def encode_join_token(op_metadata):
         "fingerprint": meta.get("fingerprint"),
         "addresses": list(meta.get("addresses") or []),
         "secret": meta["secret"],
-        "expires_at": meta.get("expiresAt") or "0001-01-01T00:00:00Z",
+        "expires_at": meta.get("expiresAt") or ZERO_TIME,
     }
     return encode_token(token)
 

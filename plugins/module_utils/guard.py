@@ -27,7 +27,6 @@ import datetime
 import fcntl
 import json
 import os
-import re
 import sys
 import time
 
@@ -61,13 +60,8 @@ def time_text(moment):
 
 
 def started_at(instance):
-    """When the instance last started (LXD's last_used_at, with its fraction of a second), or None."""
-    value = instance.get("last_used_at")
-    moment = parse_lxd_time(value)
-    if moment is None:
-        return None
-    fraction = re.search(r"T\d{2}:\d{2}:\d{2}(\.\d+)", str(value))
-    return moment + datetime.timedelta(seconds=float(fraction.group(1))) if fraction else moment
+    """When the instance last started (LXD's last_used_at, to the microsecond), or None."""
+    return parse_lxd_time(instance.get("last_used_at"))
 
 
 def fenced_reason(instance):

@@ -33,6 +33,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.client import (
 )
 from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError
 from ansible_collections.lxdops.server.plugins.module_utils.diff import DifferenceTracker
+from ansible_collections.lxdops.server.plugins.module_utils.lxdtime import ZERO_TIME
 from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager
 
 try:
@@ -51,7 +52,6 @@ LXC_DEFAULT_REMOTES = {
     "images": {"addr": "https://images.linuxcontainers.org", "protocol": "simplestreams", "public": True},
     "local": {"addr": "unix://", "public": False},
 }
-NO_EXPIRY = "0001-01-01T00:00:00Z"
 
 
 # ---------------------------------------------------------------- certificates and fingerprints
@@ -192,7 +192,7 @@ def token_from_operation(op_metadata, name):
                        "certificate_token API extension?)")
     request = meta.get("request") or {}
     return encode_trust_token(request.get("name") or name, meta.get("fingerprint"), meta.get("addresses") or [],
-                              meta["secret"], meta.get("expiresAt") or NO_EXPIRY)
+                              meta["secret"], meta.get("expiresAt") or ZERO_TIME)
 
 
 def token_summary(op):
