@@ -191,6 +191,7 @@ class Guard:
 
     def primary_instances(self, wait):
         deadline = time.monotonic() + wait
+        waiting = False
         while True:
             try:
                 client = self.make_primary()
@@ -198,7 +199,9 @@ class Guard:
             except LXDError as exc:
                 if time.monotonic() >= deadline:
                     raise
-                self.log("waiting for this server's LXD: %s" % exc.message)
+                if not waiting:
+                    self.log("waiting up to %d s for this server's LXD: %s" % (wait, exc.message))
+                    waiting = True
                 time.sleep(2)
 
     def failed_over(self):

@@ -173,3 +173,17 @@ def test_primary_not_answering_exits_3(guard, tmp_path, remote_https, lab):
     out = io.StringIO()
     assert main(["--config", str(config)], stream=out) == 3
     assert "cannot read this server's instances" in out.getvalue()
+
+
+def test_primary_waited_for_then_exits_3(guard, tmp_path, remote_https):
+    settings = tmp_path / "replicate.json"
+    settings.write_text(json.dumps({"source": {"url": "unix:" + str(tmp_path / "no.socket")}, "remote": remote_https,
+                                    "instances": ["x"]}))
+    config = tmp_path / "guard.json"
+    config.write_text(json.dumps({"settings": str(settings), "log_file": str(tmp_path / "log"),
+                                  "status_file": str(tmp_path / "status.json"), "boot_marker": str(tmp_path / "m"),
+                                  "lock_file": str(tmp_path / "lock")}))
+    out = io.StringIO()
+    assert main(["--config", str(config), "--wait", "3"], stream=out) == 3
+    assert out.getvalue().count("waiting up to 3 s for this server's LXD") == 1
+    assert "cannot read this server's instances" in out.getvalue()
