@@ -221,18 +221,28 @@ class Guard:
             return None
         return bool(copy and (copy.get("config") or {}).get(FAILED_OVER_KEY))
 
-    def apply(self, client, action, instance, now):
+    def begin(self, client, action):
+        """Asks again, then sends the forced stop without waiting (all stops run at once); returns its operation."""
         label = describe(action)
         if action["reason"] == REASON_FAILED_OVER and self.still_failed_over(action) is False:
             action["skipped"] = True
             self.log("%s is no longer failed over on the snapshot server: left alone" % label)
-            return
+            return None
         if action["action"] == "release" and self.still_failed_over(action) is not False:
             action["skipped"] = True
             self.log("%s: the snapshot server did not confirm it runs no copy of it: still fenced" % label)
-            return
+            return None
+        if not action["stop"]:
+            return None
+        return client.put(api_path("instances", action["name"], "state"), {"action": "stop", "force": True, "timeout": -1},
+                          project=action["project"], wait=False).operation
+
+    def finish(self, client, action, instance, operation):
+        label = describe(action)
         if action["stop"]:
-            self.stop(client, action, instance)
+            if operation:
+                client.wait_operation(operation, what="stop of %s" % label)
+            self.stopped(action, instance)
         path = api_path("instances", action["name"])
         if action["config"]:
             current = client.get(path, project=action["project"])
@@ -256,12 +266,17 @@ class Guard:
             current = client.get(path, project=action["project"]).metadata
             if current.get("status") != "Stopped":
                 action["stop"] = True
-                self.stop(client, action, current)
+                client.put(api_path("instances", action["name"], "state"),
+                           {"action": "stop", "force": True, "timeout": -1}, project=action["project"])
+                self.stopped(action, current)
 
-    def stop(self, client, action, instance):
+    def failed(self, failed, action, exc):
+        failed.append(action)
+        action["error"] = exc.message
+        self.log("FAILED to %s %s: %s" % (action["action"], describe(action), exc.message))
+
+    def stopped(self, action, instance):
         ran = started_at(instance)
-        client.put(api_path("instances", action["name"], "state"), {"action": "stop", "force": True, "timeout": -1},
-                   project=action["project"])
         ran_for = ""
         action["ran_seconds"] = None
         if ran is not None:
@@ -296,16 +311,22 @@ class Guard:
         actions = plan(instances, failed_over, listed, self.config["unreachable"], boot, now)
         by_key = dict((key_of(i), i) for i in instances)
         failed = []
+        begun = []
         for action in actions:
             if check:
                 self.log("would %s %s (%s)" % (action["action"], describe(action), action["reason"]))
                 continue
             try:
-                self.apply(client, action, by_key[(action["project"], action["name"])], now)
+                begun.append((action, self.begin(client, action)))
             except LXDError as exc:
-                failed.append(action)
-                action["error"] = exc.message
-                self.log("FAILED to %s %s: %s" % (action["action"], describe(action), exc.message))
+                self.failed(failed, action, exc)
+        for action, operation in begun:
+            if action.get("skipped"):
+                continue
+            try:
+                self.finish(client, action, by_key[(action["project"], action["name"])], operation)
+            except LXDError as exc:
+                self.failed(failed, action, exc)
         record["actions"] = actions
         done = [a for a in actions if a not in failed and not a.get("skipped") and not check]
         record["fenced"] = fenced_now(instances, done, listed)

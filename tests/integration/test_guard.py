@@ -187,3 +187,15 @@ def test_primary_waited_for_then_exits_3(guard, tmp_path, remote_https):
     assert main(["--config", str(config), "--wait", "3"], stream=out) == 3
     assert out.getvalue().count("waiting up to 3 s for this server's LXD") == 1
     assert "cannot read this server's instances" in out.getvalue()
+
+
+def test_several_failed_over_stopped_in_one_run(guard, primary, instance, copy_on_remote):
+    names = [instance("gmany") for _ in range(3)]
+    for name in names:
+        copy_on_remote(name, **{FAILED_OVER_KEY: "2026-12-02T09:00:00Z"})
+    code, out = guard(names)
+    assert code == 1, out
+    for name in names:
+        status, config = state(primary, name)
+        assert status == "Stopped" and config[FENCED_KEY].endswith(" " + REASON_FAILED_OVER), out
+        assert "stopped %s (%s); it had run" % (name, REASON_FAILED_OVER) in out
