@@ -190,7 +190,7 @@ def test_primary_waited_for_then_exits_3(guard, tmp_path, remote_https):
 
 
 def test_several_failed_over_stopped_in_one_run(guard, primary, instance, copy_on_remote):
-    names = [instance("gmany") for _ in range(3)]
+    names = [instance("gmany%d" % number) for number in range(3)]
     for name in names:
         copy_on_remote(name, **{FAILED_OVER_KEY: "2026-12-02T09:00:00Z"})
     code, out = guard(names)
