@@ -33,7 +33,12 @@ import time
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, api_path, parse_lxd_time
 from ansible_collections.lxdops.server.plugins.module_utils.instance import writable
 from ansible_collections.lxdops.server.plugins.module_utils.replica import FAILED_OVER_KEY, FENCED_KEY
-from ansible_collections.lxdops.server.plugins.module_utils.replicate_command import Log, client_factory, load_config
+from ansible_collections.lxdops.server.plugins.module_utils.replicate_command import (
+    Log,
+    client_factory,
+    load_config,
+    read_json_object,
+)
 
 DEFAULT_CONFIG = "/etc/lxdops/guard.json"
 POLICIES = ("fence", "keep")
@@ -160,13 +165,7 @@ def describe(action):
 
 
 def load_guard_config(path):
-    try:
-        with open(path) as handle:
-            config = json.load(handle)
-    except (OSError, ValueError) as exc:
-        raise ValueError("cannot read %s: %s" % (path, exc))
-    if not isinstance(config, dict):
-        raise ValueError("%s: expected a JSON object" % path)
+    config = read_json_object(path)
     unknown = sorted(set(config) - set(DEFAULTS))
     if unknown:
         raise ValueError("%s: unknown keys %s (accepted: %s)" % (path, ", ".join(unknown), ", ".join(sorted(DEFAULTS))))

@@ -56,8 +56,8 @@ DEFAULT_CONFIG = "/etc/lxdops/replicate.json"
 CONNECTION_KEYS = ("url", "client_cert", "client_key", "server_cert", "verify", "project", "timeout")
 
 
-def load_config(path):
-    """The JSON the role writes; raises ValueError naming the file and what is wrong."""
+def read_json_object(path):
+    """A settings file the role writes: a JSON object; raises ValueError naming the file and what is wrong."""
     try:
         with open(path) as handle:
             config = json.load(handle)
@@ -65,6 +65,12 @@ def load_config(path):
         raise ValueError("cannot read %s: %s" % (path, exc))
     if not isinstance(config, dict):
         raise ValueError("%s: expected a JSON object" % path)
+    return config
+
+
+def load_config(path):
+    """The JSON the role writes; raises ValueError naming the file and what is wrong."""
+    config = read_json_object(path)
     remote = config.get("remote")
     if not isinstance(remote, dict) or not str(remote.get("url", "")).startswith("https://"):
         raise ValueError("%s: remote.url must be https://host:port (got %r)" % (path, (remote or {}).get("url")))
