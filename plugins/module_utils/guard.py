@@ -32,7 +32,11 @@ import time
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, api_path, parse_lxd_time
 from ansible_collections.lxdops.server.plugins.module_utils.instance import writable
-from ansible_collections.lxdops.server.plugins.module_utils.replica import FAILED_OVER_KEY, FENCED_KEY
+from ansible_collections.lxdops.server.plugins.module_utils.replica import (
+    FAILED_OVER_KEY,
+    FENCED_BEFORE_KEY,
+    FENCED_KEY,
+)
 from ansible_collections.lxdops.server.plugins.module_utils.replicate_command import (
     Log,
     client_factory,
@@ -44,8 +48,6 @@ DEFAULT_CONFIG = "/etc/lxdops/guard.json"
 POLICIES = ("fence", "keep")
 REASON_FAILED_OVER = "failed over to the snapshot server"
 REASON_UNREACHABLE = "snapshot server unreachable"
-# What an instance fenced for REASON_UNREACHABLE was before (JSON: running, autostart), to release it as it was.
-FENCED_BEFORE_KEY = "user.lxdops.fenced.before"
 AUTOSTART_KEY = "boot.autostart"
 EXIT_OK, EXIT_FENCED, EXIT_UNASKED, EXIT_BROKEN = 0, 1, 2, 3
 DEFAULTS = {

@@ -47,7 +47,9 @@ FAILED_OVER_KEY = "user.lxdops.failed_over"
 # Set by the guard on the primary's instance it stopped because the snapshot server took it over; failback clears it.
 FENCED_KEY = "user.lxdops.fenced"
 # Per-server state: never carried from one server to the other by a copy.
-SERVER_LOCAL_KEYS = (FAILED_OVER_KEY, FENCED_KEY)
+# What the guard fenced an instance from (JSON: running, autostart), to release it as it was.
+FENCED_BEFORE_KEY = "user.lxdops.fenced.before"
+SERVER_LOCAL_KEYS = (FAILED_OVER_KEY, FENCED_KEY, FENCED_BEFORE_KEY)
 # On a new replica from the copy request until the first copy completed (the time it began): a replica that
 # still has it was left by a copy that broke; it may hold part of the data, or none, so it is copied again
 # (and failover must not start it).
