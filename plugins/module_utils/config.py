@@ -283,6 +283,16 @@ def is_lxd_owned(key):
     return key.startswith(LXD_OWNED_PREFIXES)
 
 
+def is_volatile(key):
+    """LXD's per-instance state (MAC addresses, idmaps, last power state): never carried to another instance."""
+    return key.startswith(LXD_OWNED_PREFIXES[0])
+
+
+def without_volatile(config):
+    """A copy of an instance's config without its volatile keys, as a copy of the instance takes it."""
+    return dict((k, v) for k, v in (config or {}).items() if not is_volatile(k))
+
+
 def normalize_config(config, where="config", allow_owned=False):
     """Validate a config dict from the user; return {key: lxd string or None}.
 

@@ -19,6 +19,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.config import (
     ConfigError,
     normalize_config,
     normalize_devices,
+    without_volatile,
 )
 from ansible_collections.lxdops.server.plugins.module_utils.diff import plan_config, plan_devices, plan_value
 from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager, check_name
@@ -251,8 +252,7 @@ class InstanceManager(Manager):
         if p["source"].get("instance"):
             # LXD copies the disk only; like `lxc copy`, carry the source's settings (not its volatile keys).
             origin = self.copy_origin(p["source"]["instance"])
-            body["config"] = dict((k, v) for k, v in (origin.get("config") or {}).items()
-                                  if not k.startswith("volatile."))
+            body["config"] = without_volatile(origin.get("config"))
             body["devices"] = origin.get("devices") or {}
             body["profiles"] = origin.get("profiles") or []
             body["ephemeral"] = origin.get("ephemeral", False)

@@ -34,7 +34,13 @@ from ansible_collections.lxdops.server.plugins.module_utils.client import (
     LXDNotFound,
     api_path,
 )
-from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError, normalize_config, to_lxd_string
+from ansible_collections.lxdops.server.plugins.module_utils.config import (
+    ConfigError,
+    is_volatile,
+    normalize_config,
+    to_lxd_string,
+    without_volatile,
+)
 from ansible_collections.lxdops.server.plugins.module_utils.instance import writable
 
 SCHEDULE_KEY = "snapshots.schedule"
@@ -159,7 +165,7 @@ def replica_body(source_instance, instance_only, refresh, operation_url, certifi
     autostarts or snapshots, and one left by a copy that broke says so.
     """
     source_config = source_instance.get("config") or {}
-    config = dict((k, v) for k, v in source_config.items() if not k.startswith("volatile."))
+    config = without_volatile(source_config)
     config = replica_config(config, effective_target_config(target_config), source_config.get(SCHEDULE_KEY),
                             incomplete=None if refresh else incomplete)
     return {
@@ -490,9 +496,8 @@ class Replicator:
         current = instance.get("config") or {}
         body = writable(instance)
         if source_instance is not None:
-            base = dict((k, v) for k, v in current.items() if k.startswith("volatile."))
-            base.update((k, v) for k, v in (source_instance.get("config") or {}).items()
-                        if not k.startswith("volatile."))
+            base = dict((k, v) for k, v in current.items() if is_volatile(k))
+            base.update(without_volatile(source_instance.get("config")))
             for field in ("devices", "profiles", "description"):
                 if field in source_instance:
                     body[field] = source_instance[field]

@@ -18,6 +18,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.config import (
     owned_view,
     parse_bytes,
     to_lxd_string,
+    without_volatile,
 )
 
 
@@ -107,3 +108,10 @@ class TestDevices:
 
     def test_io_limits_accept_bytes_and_iops(self):
         normalize_devices({"root": {"type": "disk", "limits.read": "30MB", "limits.write": "20iops"}})
+
+
+def test_a_copy_takes_everything_but_volatile_keys():
+    config = {"volatile.eth0.hwaddr": "00:16:3e:00:00:01", "volatile.last_state.power": "RUNNING",
+              "image.os": "Debian", "limits.cpu": "2", "user.volatile.note": "kept"}
+    assert without_volatile(config) == {"image.os": "Debian", "limits.cpu": "2", "user.volatile.note": "kept"}
+    assert without_volatile(None) == {}
