@@ -91,6 +91,18 @@ class EntryContext:
         raise ConfigError(msg)
 
 
+def result_key(project, name):
+    """How an instance is named in results, logs and diffs: its name, with the project when not default."""
+    return name if project in (None, "default") else "%s/%s" % (project, name)
+
+
+def failure_summary(results):
+    """The message of a task over many instances that failed for some: 'N of M instances failed: a: why; ...'."""
+    failed = [r for r in results if r.get("error")]
+    return "%d of %d instances failed: %s" % (len(failed), len(results), "; ".join(
+        "%s: %s" % (result_key(r.get("project"), r["name"]), r["error"]) for r in failed))
+
+
 def writable(instance):
     """The PUT body that leaves an instance as it is (its own fields, as LXD returned them)."""
     return dict((k, instance[k]) for k in WRITABLE if k in instance)

@@ -28,6 +28,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.instance import (
     InstanceManager,
     instance_options,
     option_defaults,
+    result_key,
 )
 
 # Merged key by key (the defaults' keys, then the entry's); every other option of an entry replaces the default.
@@ -46,11 +47,6 @@ def defaults_options():
     spec = instance_options(defaults=False)
     del spec["name"]
     return spec
-
-
-def result_key(project, name):
-    """How an instance is named in messages and diffs: its name, with the project when not default."""
-    return name if project in (None, "default") else "%s/%s" % (project, name)
 
 
 def entry_label(index, entry):

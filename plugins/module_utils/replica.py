@@ -41,7 +41,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.config import (
     to_lxd_string,
     without_volatile,
 )
-from ansible_collections.lxdops.server.plugins.module_utils.instance import writable
+from ansible_collections.lxdops.server.plugins.module_utils.instance import result_key, writable
 
 SCHEDULE_KEY = "snapshots.schedule"
 SAVED_SCHEDULE_KEY = "user.lxdops.source.snapshots.schedule"
@@ -255,11 +255,6 @@ def check_projects(projects):
     if "all" in projects and len(projects) > 1:
         raise ValueError("projects: all stands alone (got %s)" % ", ".join(projects))
     return projects
-
-
-def result_key(project, name):
-    """How an instance is named in logs and diffs: its name, with the project when not default."""
-    return name if project in (None, "default") else "%s/%s" % (project, name)
 
 
 class Replicator:

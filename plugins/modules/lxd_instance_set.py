@@ -259,10 +259,10 @@ summary:
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError
 from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule, client_from_params
 from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError
+from ansible_collections.lxdops.server.plugins.module_utils.instance import failure_summary
 from ansible_collections.lxdops.server.plugins.module_utils.instance_set import (
     InstanceSet,
     plan_entries,
-    result_key,
     set_diff,
     summarize,
 )
@@ -293,10 +293,8 @@ def main():
     outcome = dict(changed=bool(summary["changed"]), results=results, summary=summary)
     if module._diff:
         outcome["diff"] = set_diff(managers)
-    failed = [r for r in results if r["error"]]
-    if failed:
-        module.fail_json(msg="%d of %d instances failed: %s" % (len(failed), len(results), "; ".join(
-            "%s: %s" % (result_key(r["project"], r["name"]), r["error"]) for r in failed)), **outcome)
+    if summary["failed"]:
+        module.fail_json(msg=failure_summary(results), **outcome)
     module.exit_json(**outcome)
 
 

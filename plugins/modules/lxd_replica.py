@@ -221,11 +221,13 @@ from ansible_collections.lxdops.server.plugins.module_utils.common import (
     client_from_params,
     remote_argument_spec,
 )
+from ansible_collections.lxdops.server.plugins.module_utils.instance import failure_summary, result_key
 from ansible_collections.lxdops.server.plugins.module_utils.replica import (
+    DEFAULT_LOCK_PATH,
+    DEFAULT_LOCK_WAIT,
     Replicator,
     check_names,
     failures,
-    result_key,
     summarize,
 )
 
@@ -242,8 +244,8 @@ def main():
             retries=dict(type="int", default=1),
             source_address=dict(type="str"),
             projects=dict(type="list", elements="str"),
-            lock_path=dict(type="path", default="/run/lock/lxdops-replicate.lock"),
-            lock_wait=dict(type="int", default=60),
+            lock_path=dict(type="path", default=DEFAULT_LOCK_PATH),
+            lock_wait=dict(type="int", default=DEFAULT_LOCK_WAIT),
         ),
     )
     p = module.params
@@ -276,8 +278,7 @@ def main():
     diff = {"before": {}, "after": dict((result_key(r["project"], r["name"]), r["action"]) for r in replicated)}
     failed = failures(results)
     if failed:
-        module.fail_json(msg="%d of %d instances failed: %s" % (len(failed), len(results), "; ".join(
-            "%s: %s" % (result_key(r["project"], r["name"]), r["error"]) for r in failed)), changed=changed, results=results, summary=summary)
+        module.fail_json(msg=failure_summary(results), changed=changed, results=results, summary=summary)
     module.exit_json(changed=changed, results=results, summary=summary, diff=diff)
 
 
