@@ -32,11 +32,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlparse
 
 # parse_lxd_time is imported from here by the other module_utils: the one parser lives in lxdtime.
 from ansible_collections.lxdops.server.plugins.module_utils.lxdtime import ZERO_TIME, parse_lxd_time  # noqa: F401
-
-DEFAULT_SOCKETS = (
-    "/var/snap/lxd/common/lxd/unix.socket",
-    "/var/lib/lxd/unix.socket",
-)
+from ansible_collections.lxdops.server.plugins.module_utils.daemon import DEFAULT_SOCKETS, kind_from_server, name_of
 DEFAULT_HTTPS_PORT = 8443
 DEFAULT_TIMEOUT = 60
 TRACE_ENV = "LXDOPS_TRACE_FILE"
@@ -92,23 +88,29 @@ def api_path(*segments):
 def resolve_url(url=None, environ=None, exists=os.path.exists):
     """Return ('unix', socket_path) or ('https', 'https://host:port') for the given options.
 
-    Order: explicit url, $LXD_URL, $LXD_DIR's socket, the snap socket, the package socket.
+    Order: explicit url, $LXD_URL, $LXD_DIR's socket, $INCUS_SOCKET, $INCUS_DIR's socket, then the default
+    sockets (LXD's snap and package, then Incus's). A variable that is set names the daemon: its socket is used
+    even when it is missing, so the error names it rather than silently reaching another daemon.
     """
     environ = os.environ if environ is None else environ
     if not url:
         url = environ.get("LXD_URL")
     if url:
         return _parse_url(url)
-    candidates = []
-    if environ.get("LXD_DIR"):
-        candidates.append(os.path.join(environ["LXD_DIR"], "unix.socket"))
-    candidates.extend(DEFAULT_SOCKETS)
-    for path in candidates:
+    named = [("LXD_DIR", os.path.join(environ["LXD_DIR"], "unix.socket") if environ.get("LXD_DIR") else None),
+             ("INCUS_SOCKET", environ.get("INCUS_SOCKET")),
+             ("INCUS_DIR", os.path.join(environ["INCUS_DIR"], "unix.socket") if environ.get("INCUS_DIR") else None)]
+    for variable, path in named:
+        if path:
+            if not exists(path):
+                raise LXDError("no daemon socket at %s (from $%s): is the daemon running?" % (path, variable))
+            return "unix", path
+    for path in DEFAULT_SOCKETS:
         if exists(path):
             return "unix", path
     raise LXDError(
-        "no LXD socket found (looked for %s): is LXD installed and running? "
-        "Give url to reach another server." % ", ".join(candidates)
+        "no LXD or Incus socket found (looked for %s): is LXD or Incus installed and running? "
+        "Give url to reach another server." % ", ".join(DEFAULT_SOCKETS)
     )
 
 
@@ -879,6 +881,13 @@ class LXDClient:
 
     def has_extension(self, name):
         return name in (self.server_info().get("api_extensions") or [])
+
+    def daemon_kind(self):
+        """'lxd' or 'incus': which daemon of the family answers (environment.server of GET /1.0)."""
+        return kind_from_server(self.server_info())
+
+    def daemon_name(self):
+        return name_of(self.daemon_kind())
 
     def is_trusted(self):
         self._server_info = self.request("GET", "/1.0", project=False, allow_trust=False).metadata

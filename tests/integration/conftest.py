@@ -3,7 +3,12 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Fixtures for tests against the lab's real LXD daemons (./dev lab-up starts them)."""
+"""Fixtures for tests against the lab's real daemons (./dev lab-up starts them).
+
+Every test that uses the lab runs once per daemon kind, LXD and Incus: `lab["daemons"]["primary"]` and
+`["remote"]` are that kind's two daemons, `lab["kind"]` says which. `@pytest.mark.daemons("lxd")` keeps a test to
+the kinds it names (say why next to it); `--daemon lxd|incus` or LXDOPS_TEST_DAEMONS runs one kind only.
+"""
 
 from __future__ import annotations
 
@@ -25,8 +30,37 @@ sys.path.insert(0, os.path.join(TESTS, "lab"))
 import lab as lab_control  # noqa: E402  pylint: disable=wrong-import-position
 
 
+KINDS = ("lxd", "incus")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--daemon", choices=KINDS + ("both",), default=os.environ.get("LXDOPS_TEST_DAEMONS", "both"),
+                     help="run the lab tests against this daemon kind only (default both)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "daemons(*kinds): run this test only against these daemon kinds")
+
+
+def pytest_generate_tests(metafunc):
+    if "daemon_kind" not in metafunc.fixturenames:
+        return
+    chosen = metafunc.config.getoption("--daemon")
+    kinds = [k for k in KINDS if chosen in ("both", k)]
+    marker = metafunc.definition.get_closest_marker("daemons")
+    if marker:
+        kinds = [k for k in kinds if k in marker.args]
+    # Session scope: each kind's session fixtures are made once, and tests run grouped by kind.
+    metafunc.parametrize("daemon_kind", kinds, indirect=True, scope="session")
+
+
 @pytest.fixture(scope="session")
-def lab():
+def daemon_kind(request):
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def lab_state():
     """The lab description written by `lab.py up`; every test object is cleaned up at the end."""
     path = os.path.join(STATE, "lab.json")
     if not os.path.exists(path):
@@ -42,6 +76,23 @@ def lab():
     # The ./dev run is this process's parent; while other runs use the lab, only this session's own names go.
     if info["prefix"] != lab_control.TEST_PREFIX or not lab_control.other_sessions(os.getppid()):
         lab_control.clean(info["prefix"])
+
+
+@pytest.fixture(scope="session")
+def lab(lab_state, daemon_kind):
+    """The lab as one daemon kind sees it: daemons primary and remote are that kind's pair."""
+    info = dict(lab_state, kind=daemon_kind, all_daemons=lab_state["daemons"])
+    info["daemons"] = dict((role, lab_state["daemons"][name]) for role, name in lab_state["pairs"][daemon_kind].items())
+    return info
+
+
+@pytest.fixture(scope="session")
+def daemon_env(lab):
+    """Environment in which the modules' default url finds this kind's primary daemon, and its CLI talks to it."""
+    primary = lab["daemons"]["primary"]
+    env = dict((k, v) for k, v in os.environ.items() if k not in ("LXD_URL", "LXD_DIR", "INCUS_DIR", "INCUS_SOCKET"))
+    env[primary["dir_env"]] = primary["dir"]
+    return env
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +137,7 @@ def new_cert(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def run_module(lab, tmp_path_factory):
+def run_module(lab, daemon_env, tmp_path_factory):
     """Run one of the collection's modules as Ansible does (a separate Python process), return its result.
 
     The result gets `_requests`: how many API requests the module made (from the client's trace).
@@ -100,7 +151,7 @@ def run_module(lab, tmp_path_factory):
         trace = folder / ("trace-%d" % counter[0])
         args = dict(params, _ansible_check_mode=check, _ansible_diff=diff)
         args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-        environ = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".build", "collections"),
+        environ = dict(daemon_env, PYTHONPATH=os.path.join(ROOT, ".build", "collections"),
                        LXDOPS_TRACE_FILE=str(trace))
         environ.update(env or {})
         proc = subprocess.run([sys.executable, "-m", "ansible_collections.lxdops.server.plugins.modules." + module,
@@ -123,12 +174,12 @@ def busybox(lab):
 
 
 @pytest.fixture(scope="session")
-def lxc_exec(lab):
-    """Run a command inside a primary-daemon instance (through the lxc client); return (rc, output)."""
+def lxc_exec(lab, daemon_env):
+    """Run a command inside a primary-daemon instance (through the daemon's own CLI); return (rc, output)."""
     def run(name, command, project="default"):
-        env = dict(os.environ, LXD_DIR=lab["daemons"]["primary"]["dir"])
-        proc = subprocess.run(["lxc", "exec", "--project", project, name, "--", "sh", "-c", command],
-                              env=env, capture_output=True, text=True, timeout=120, check=False)
+        cli = lab["daemons"]["primary"]["cli"]
+        proc = subprocess.run([cli, "exec", "--project", project, name, "--", "sh", "-c", command],
+                              env=daemon_env, capture_output=True, text=True, timeout=120, check=False)
         return proc.returncode, proc.stdout + proc.stderr
     return run
 

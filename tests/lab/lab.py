@@ -34,9 +34,20 @@ TEST_LINK_PREFIX = "lxdt"
 
 APT_PACKAGES = ["lxd", "lxd-client", "dnsmasq-base", "iptables", "busybox-static", "debootstrap", "btrfs-progs", "openssl",
                 "prometheus-node-exporter"]
+# Incus 6.0 LTS comes from Debian 12's backports suite (same archive); incus-base is the daemon without VM support.
+BACKPORTS_SUITE = "bookworm-backports"
+BACKPORTS_PACKAGES = ["incus-base", "incus-client"]
+BACKPORTS_SOURCES = Path("/etc/apt/sources.list.d/lxdops-lab-backports.sources")
+
+# How the lab drives each daemon kind: its CLI, the variable naming its state folder, its daemon binary.
+KINDS = {
+    "lxd": {"cli": "lxc", "dir_env": "LXD_DIR", "daemon": ["lxd"], "admin": ["lxd"]},
+    "incus": {"cli": "incus", "dir_env": "INCUS_DIR", "daemon": ["/usr/libexec/incus/incusd"], "admin": ["incus", "admin"]},
+}
 
 DAEMONS = {
     "primary": {
+        "kind": "lxd",
         "dir": "/var/lib/lxd",
         "https": "127.0.0.1:8443",
         "bridge": "lxdopsbr0",
@@ -44,13 +55,34 @@ DAEMONS = {
         "btrfs_pool": "lxdops-btrfs",
     },
     "remote": {
+        "kind": "lxd",
         "dir": "/var/lib/lxdops-remote",
         "https": "127.0.0.1:8444",
         "bridge": "lxdopsbr1",
         "subnet": "10.213.58.1/24",
         "btrfs_pool": None,
     },
+    "incus": {
+        "kind": "incus",
+        "dir": "/var/lib/incus",
+        "https": "127.0.0.1:8445",
+        "bridge": "lxdopsbr2",
+        "subnet": "10.213.59.1/24",
+        "btrfs_pool": "lxdops-btrfs",
+    },
+    "incus-remote": {
+        "kind": "incus",
+        "dir": "/var/lib/lxdops-incus-remote",
+        "https": "127.0.0.1:8446",
+        "bridge": "lxdopsbr3",
+        "subnet": "10.213.60.1/24",
+        "btrfs_pool": None,
+    },
 }
+# Tests run once per kind: "primary" and "remote" of a kind are these daemons.
+PAIRS = {"lxd": {"primary": "primary", "remote": "remote"},
+         "incus": {"primary": "incus", "remote": "incus-remote"}}
+
 
 BUSYBOX_ALIAS = "lxdops-lab/busybox"
 BOOKWORM_ALIAS = "lxdops-lab/bookworm"
@@ -93,15 +125,19 @@ BOOKWORM_RECIPE = {
         "dnf", "python3-dnf", "rpm", "createrepo-c",
     ],
     # Package lists in the image, so that apt resolves packages in check mode without a network.
-    "apt_sources": "Types: deb\nURIs: {mirror}\nSuites: bookworm bookworm-updates\nComponents: main contrib\n"
+    "apt_sources": "Types: deb\nURIs: {mirror}\nSuites: bookworm bookworm-updates bookworm-backports\n"
+                   "Components: main contrib\n"
                    "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n",
     "files": {
         "etc/systemd/network/10-eth0.network": "[Match]\nName=eth0\n\n[Network]\nDHCP=ipv4\n",
         "etc/machine-id": "",
         "etc/hostname": "bookworm\n",
     },
+    # Incus beside LXD, off until a role turns it on (lxd_host/lxd_init with lxdops_daemon: incus).
+    "backports_packages": ["incus-base", "incus-client"],
     "enable": ["systemd-networkd.service"],
-    "disable": ["firewalld.service"],
+    "disable": ["firewalld.service", "incus.socket", "incus.service", "incus-startup.service", "incus-user.socket",
+                "incus-user.service"],
     "metadata": {
         "architecture": "x86_64",
         "properties": {"os": "debian", "release": "bookworm", "description": "lxdops lab Debian bookworm with LXD"},
@@ -131,9 +167,13 @@ def run(cmd, env=None, check=True, input_text=None, capture=True, timeout=None):
     return result
 
 
+def kind_of(name):
+    return KINDS[DAEMONS[name]["kind"]]
+
+
 def daemon_env(name):
     env = dict(os.environ)
-    env["LXD_DIR"] = DAEMONS[name]["dir"]
+    env[kind_of(name)["dir_env"]] = DAEMONS[name]["dir"]
     return env
 
 
@@ -154,7 +194,7 @@ def answering(name):
 
 
 def query(name, path, method="GET", data=None, check=True):
-    cmd = ["lxc", "query", "--wait", "-X", method]
+    cmd = [kind_of(name)["cli"], "query", "--wait", "-X", method]
     if data is not None:
         cmd += ["-d", json.dumps(data)]
     cmd.append(path)
@@ -166,7 +206,7 @@ def query(name, path, method="GET", data=None, check=True):
 
 
 def exists(name, path):
-    return run(["lxc", "query", path], env=daemon_env(name), check=False).returncode == 0
+    return run([kind_of(name)["cli"], "query", path], env=daemon_env(name), check=False).returncode == 0
 
 
 # ---------------------------------------------------------------- packages
@@ -177,12 +217,29 @@ def ensure_packages():
         status = run(["dpkg-query", "-W", "-f=${Status}", pkg], check=False).stdout or ""
         if "install ok installed" not in status:
             missing.append(pkg)
-    if not missing:
+    backports = []
+    for pkg in BACKPORTS_PACKAGES:
+        status = run(["dpkg-query", "-W", "-f=${Status}", pkg], check=False).stdout or ""
+        if "install ok installed" not in status:
+            backports.append(pkg)
+    if not missing and not backports:
         return
-    log(f"installing {' '.join(missing)}")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    if backports and BACKPORTS_SUITE not in run(["apt-cache", "policy"], check=False).stdout:
+        BACKPORTS_SOURCES.write_text(backports_source(apt_mirror()))
     run(["apt-get", "update", "-q"], env=env, capture=False)
-    run(["apt-get", "install", "-y", "-q", "--no-install-recommends"] + missing, env=env, capture=False)
+    if missing:
+        log(f"installing {' '.join(missing)}")
+        run(["apt-get", "install", "-y", "-q", "--no-install-recommends"] + missing, env=env, capture=False)
+    if backports:
+        log(f"installing {' '.join(backports)} from {BACKPORTS_SUITE}")
+        run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "-t", BACKPORTS_SUITE] + backports,
+            env=env, capture=False)
+
+
+def backports_source(mirror):
+    return (f"Types: deb\nURIs: {mirror}\nSuites: {BACKPORTS_SUITE}\nComponents: main\n"
+            "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n")
 
 
 # ---------------------------------------------------------------- daemons
@@ -202,18 +259,18 @@ def start_daemon(name):
         return
     conf = DAEMONS[name]
     os.makedirs(conf["dir"], mode=0o711, exist_ok=True)
-    logfile = STATE / f"lxd-{name}.log"
-    log(f"starting LXD daemon '{name}' (LXD_DIR={conf['dir']})")
+    logfile = STATE / f"{conf['kind']}-{name}.log"
+    log(f"starting {conf['kind']} daemon '{name}' ({kind_of(name)['dir_env']}={conf['dir']})")
     with open(logfile, "ab") as out:
         proc = subprocess.Popen(
-            ["lxd", "--group", "root", "--logfile", str(logfile)],
+            kind_of(name)["daemon"] + ["--group", "root", "--logfile", str(logfile)],
             env=daemon_env(name), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
     started = load_started()
     started[name] = proc.pid
     save_started(started)
-    result = run(["lxd", "waitready", "--timeout", "60"], env=daemon_env(name), check=False)
+    result = run(kind_of(name)["admin"] + ["waitready", "--timeout", "60"], env=daemon_env(name), check=False)
     if result.returncode != 0:
         raise SystemExit(f"[lab] daemon '{name}' did not come up; see {logfile}")
 
@@ -245,7 +302,7 @@ def initialise(name):
     seed = preseed(name)
     if not query(name, "/1.0/storage-pools"):
         log(f"initialising daemon '{name}' by preseed")
-        run(["lxd", "init", "--preseed"], env=daemon_env(name), input_text=json.dumps(seed))
+        run(kind_of(name)["admin"] + ["init", "--preseed"], env=daemon_env(name), input_text=json.dumps(seed))
         return
     for net in seed["networks"]:
         if not exists(name, f"/1.0/networks/{net['name']}"):
@@ -262,7 +319,7 @@ def stop_daemon(name, pid=None):
     """Stop one daemon: LXD's own shutdown, then its process and the dnsmasq it leaves behind."""
     if answering(name):
         log(f"stopping daemon '{name}'")
-        run(["lxd", "shutdown", "--timeout", "60"], env=daemon_env(name), check=False, timeout=90)
+        run(kind_of(name)["admin"] + ["shutdown", "--timeout", "60"], env=daemon_env(name), check=False, timeout=90)
     if pid:
         try:
             os.kill(pid, signal.SIGTERM)
@@ -414,15 +471,22 @@ def build_bookworm():
         path = rootfs / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
-    for unit in recipe["enable"]:
-        run(["chroot", str(rootfs), "systemctl", "enable", unit])
-    for unit in recipe["disable"]:
-        run(["chroot", str(rootfs), "systemctl", "disable", unit])
     sources = rootfs / "etc/apt/sources.list"
     if sources.exists():
         sources.unlink()
     (rootfs / "etc/apt/sources.list.d/debian.sources").write_text(recipe["apt_sources"].format(mirror=apt_mirror()))
     run(["chroot", str(rootfs), "apt-get", "update", "-q"], capture=False)
+    chroot_env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    run(["mount", "-t", "proc", "proc", str(rootfs / "proc")])
+    try:
+        run(["chroot", str(rootfs), "apt-get", "install", "-y", "-q", "--no-install-recommends",
+             "-t", BACKPORTS_SUITE] + recipe["backports_packages"], env=chroot_env, capture=False)
+    finally:
+        run(["umount", str(rootfs / "proc")], check=False)
+    for unit in recipe["enable"]:
+        run(["chroot", str(rootfs), "systemctl", "enable", unit])
+    for unit in recipe["disable"]:
+        run(["chroot", str(rootfs), "systemctl", "disable", unit])
     run(["chroot", str(rootfs), "apt-get", "clean"])
     templates = work / "templates"
     templates.mkdir()
@@ -460,7 +524,7 @@ def import_image(name, tarball, alias):
         query(name, "/1.0/images/aliases", "POST", {"name": alias, "target": fingerprint})
     else:
         log(f"importing {tarball.name} into '{name}' as {alias}")
-        run(["lxc", "image", "import", str(tarball), "--alias", alias], env=daemon_env(name))
+        run([kind_of(name)["cli"], "image", "import", str(tarball), "--alias", alias], env=daemon_env(name))
     return fingerprint
 
 
@@ -580,9 +644,13 @@ def describe(images):
         "client_key": str(key),
         "images": images,
         "daemons": {},
+        "pairs": PAIRS,
     }
     for name, conf in DAEMONS.items():
         info["daemons"][name] = {
+            "kind": conf["kind"],
+            "cli": kind_of(name)["cli"],
+            "dir_env": kind_of(name)["dir_env"],
             "dir": conf["dir"],
             "socket": socket_path(name),
             "url": "unix:" + socket_path(name),

@@ -58,16 +58,41 @@ class TestResolveUrl:
         env = {"LXD_DIR": "/srv/lxd"}
         assert resolve_url(None, env, only("/srv/lxd/unix.socket", "/var/lib/lxd/unix.socket")) == \
             ("unix", "/srv/lxd/unix.socket")
-        assert resolve_url(None, env, only("/var/snap/lxd/common/lxd/unix.socket", "/var/lib/lxd/unix.socket")) == \
+        assert resolve_url(None, {}, only("/var/snap/lxd/common/lxd/unix.socket", "/var/lib/lxd/unix.socket")) == \
             ("unix", "/var/snap/lxd/common/lxd/unix.socket")
         assert resolve_url(None, {}, only("/var/lib/lxd/unix.socket")) == ("unix", "/var/lib/lxd/unix.socket")
 
+    def test_incus_variables_after_lxd_ones(self):
+        everything = only("/srv/lxd/unix.socket", "/run/my-incus.socket", "/srv/incus/unix.socket",
+                          "/var/lib/lxd/unix.socket", "/var/lib/incus/unix.socket")
+        env = {"LXD_DIR": "/srv/lxd", "INCUS_SOCKET": "/run/my-incus.socket", "INCUS_DIR": "/srv/incus"}
+        assert resolve_url(None, env, everything) == ("unix", "/srv/lxd/unix.socket")
+        del env["LXD_DIR"]
+        assert resolve_url(None, env, everything) == ("unix", "/run/my-incus.socket")
+        del env["INCUS_SOCKET"]
+        assert resolve_url(None, env, everything) == ("unix", "/srv/incus/unix.socket")
+        assert resolve_url(None, {}, everything) == ("unix", "/var/lib/lxd/unix.socket")
+
+    def test_incus_default_sockets_after_lxd_ones(self):
+        assert resolve_url(None, {}, only("/var/lib/incus/unix.socket")) == ("unix", "/var/lib/incus/unix.socket")
+        assert resolve_url(None, {}, only("/run/incus/unix.socket")) == ("unix", "/run/incus/unix.socket")
+
+    @pytest.mark.parametrize("variable,value,path", [("LXD_DIR", "/srv/lxd", "/srv/lxd/unix.socket"),
+                                                     ("INCUS_SOCKET", "/run/x.socket", "/run/x.socket"),
+                                                     ("INCUS_DIR", "/srv/incus", "/srv/incus/unix.socket")])
+    def test_a_named_daemon_is_never_swapped_for_another(self, variable, value, path):
+        # The variable says which daemon is meant: its missing socket is an error, not a reason to reach another.
+        with pytest.raises(LXDError) as err:
+            resolve_url(None, {variable: value}, only("/var/lib/lxd/unix.socket"))
+        assert path in err.value.message and "$" + variable in err.value.message
+
     def test_no_socket_names_every_place_looked(self):
         with pytest.raises(LXDError) as err:
-            resolve_url(None, {"LXD_DIR": "/srv/lxd"}, only())
-        assert "/srv/lxd/unix.socket" in err.value.message
-        assert "/var/lib/lxd/unix.socket" in err.value.message
-        assert "is LXD installed and running" in err.value.message
+            resolve_url(None, {}, only())
+        for path in ("/var/lib/lxd/unix.socket", "/var/snap/lxd/common/lxd/unix.socket", "/var/lib/incus/unix.socket",
+                     "/run/incus/unix.socket"):
+            assert path in err.value.message
+        assert "is LXD or Incus installed and running" in err.value.message
 
     @pytest.mark.parametrize("bad", ["http://host:8443", "ftp://x", "unix:relative/path", "lxd1:8443", "https://"])
     def test_bad_urls_are_named(self, bad):
