@@ -38,7 +38,9 @@ _value:
     - C(kind) (V(lxd) or V(incus)), C(name) (V(LXD) or V(Incus)), C(install_method) (V(apt), V(snap) or
       V(package)), C(dir), C(socket), C(url), C(server_cert), C(service), C(socket_unit), C(startup_service) (the unit
       that autostarts instances at boot), C(log_dir), C(cli) (V(lxc) or V(incus)), C(cli_config_dir) (relative to
-      the user's home), C(admin_group), C(dir_env) and C(socket_env) (the variables that point a client at it).
+      the user's home), C(admin_group), C(dir_env) and C(socket_env) (the variables that point a client at it),
+      C(bridge) (the name its own init gives the default bridge, V(lxdbr0) or V(incusbr0)) and C(https_port) (the
+      API's default port).
   type: dict
 """
 

@@ -56,6 +56,9 @@ KIND_FACTS = {
         "admin_group": "lxd",
         "dir_env": "LXD_DIR",
         "socket_env": None,
+        # What `init` names the bridge of the default profile, and the API's https port.
+        "bridge": "lxdbr0",
+        "https_port": 8443,
     },
     "incus": {
         "name": "Incus",
@@ -63,6 +66,8 @@ KIND_FACTS = {
         "admin_group": "incus-admin",
         "dir_env": "INCUS_DIR",
         "socket_env": "INCUS_SOCKET",
+        "bridge": "incusbr0",
+        "https_port": 8443,
     },
 }
 
