@@ -48,3 +48,26 @@ def test_the_real_steps_run_through_the_runner():
     text = open(os.path.join(ROOT, "dev")).read()
     assert "run_steps sanity lint unit integration molecule_scenarios" in text
     assert 'if ! "$step"' not in text
+
+
+POOL = '''
+quick_fine() { echo quick-fine-ran; }
+slow_failing() { sleep 1; false; echo after-false; }
+if [ "${1:-}" = pooltest ]; then run_pool 2 "fine=quick_fine" "failing=slow_failing" "third=quick_fine"; exit $?; fi
+'''
+
+
+def test_the_pool_runs_every_job_and_fails_when_one_failed(tmp_path):
+    text = open(os.path.join(ROOT, "dev")).read()
+    marker = "cmd=${1:-help}"
+    copy = tmp_path / "dev"
+    copy.write_text(text.replace(marker, POOL + marker, 1))
+    env = dict(os.environ, LXDOPS_KEEP_LAB="")
+    proc = subprocess.run(["bash", str(copy), "pooltest"], cwd=str(tmp_path), env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert proc.returncode != 0, proc.stdout
+    assert proc.stdout.count("quick-fine-ran") == 2
+    assert "after-false" not in proc.stdout
+    assert "--- failing took" in proc.stdout and "(exit 1)" in proc.stdout
+    # Every job's log is printed in the order the jobs were given, whatever order they ended in.
+    assert proc.stdout.index("=== fine") < proc.stdout.index("=== failing") < proc.stdout.index("=== third")
