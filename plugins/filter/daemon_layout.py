@@ -39,8 +39,9 @@ _value:
       V(package)), C(dir), C(socket), C(url), C(server_cert), C(service), C(socket_unit), C(startup_service) (the unit
       that autostarts instances at boot), C(log_dir), C(cli) (V(lxc) or V(incus)), C(cli_config_dir) (relative to
       the user's home), C(admin_group), C(dir_env) and C(socket_env) (the variables that point a client at it),
-      C(bridge) (the name its own init gives the default bridge, V(lxdbr0) or V(incusbr0)) and C(https_port) (the
-      API's default port).
+      C(cli_conf_env) (the variable that points the CLI at another configuration folder, V(LXD_CONF) or
+      V(INCUS_CONF)), C(bridge) (the name its own init gives the default bridge, V(lxdbr0) or V(incusbr0)) and
+      C(https_port) (the API's default port).
   type: dict
 """
 
