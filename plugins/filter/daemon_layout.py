@@ -40,8 +40,9 @@ _value:
       that autostarts instances at boot), C(log_dir), C(cli) (V(lxc) or V(incus)), C(cli_config_dir) (relative to
       the user's home), C(admin_group), C(dir_env) and C(socket_env) (the variables that point a client at it),
       C(cli_conf_env) (the variable that points the CLI at another configuration folder, V(LXD_CONF) or
-      V(INCUS_CONF)), C(bridge) (the name its own init gives the default bridge, V(lxdbr0) or V(incusbr0)) and
-      C(https_port) (the API's default port).
+      V(INCUS_CONF)), C(bridge) (the name its own init gives the default bridge, V(lxdbr0) or V(incusbr0)),
+      C(https_port) (the API's default port) and C(waitready) (the command, as a list, that waits until the daemon
+      has started; add C(--timeout=N)).
   type: dict
 """
 

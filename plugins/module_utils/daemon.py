@@ -61,6 +61,8 @@ KIND_FACTS = {
         # What `init` names the bridge of the default profile, and the API's https port.
         "bridge": "lxdbr0",
         "https_port": 8443,
+        # The command that waits until the daemon has started (argv, without --timeout).
+        "waitready": ["lxd", "waitready"],
     },
     "incus": {
         "name": "Incus",
@@ -71,6 +73,7 @@ KIND_FACTS = {
         "cli_conf_env": "INCUS_CONF",
         "bridge": "incusbr0",
         "https_port": 8443,
+        "waitready": ["incus", "admin", "waitready"],
     },
 }
 
