@@ -118,10 +118,18 @@ def layout(kind, distribution=None):
     return facts
 
 
+# API extensions only Incus has (LXD names them devlxd_*): they tell an untrusted client, which sees no
+# environment in GET /1.0, which daemon answers.
+INCUS_EXTENSIONS = ("restrict_dev_incus", "dev_incus_events")
+
+
 def kind_from_server(server_info):
     """'lxd' or 'incus' from GET /1.0 (environment.server; LXD before it named itself says nothing)."""
     environment = (server_info or {}).get("environment") or {}
-    return "incus" if environment.get("server") == "incus" else "lxd"
+    if environment.get("server") == "incus":
+        return "incus"
+    extensions = (server_info or {}).get("api_extensions") or []
+    return "incus" if any(name in extensions for name in INCUS_EXTENSIONS) else "lxd"
 
 
 def name_of(kind):
