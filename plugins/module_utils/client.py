@@ -589,9 +589,12 @@ class LXDClient:
             params["timeout"] = remaining
             raw = self._send("GET", op_path + "/wait", params, None, {}, remaining + 10)
             envelope = self._decode(raw, "GET", op_path)
-            if raw.status_code >= 400:
-                raise self._error(envelope.get("error_code") or raw.status_code, envelope.get("error"), "GET", op_path, None)
-            meta = envelope.get("metadata") or {}
+            if raw.status_code >= 400 or envelope.get("type") == "error":
+                # Incus answers the wait of a failed operation with the operation's error (in an HTTP 200 answer);
+                # the same answer means the operation could not be read. The operation itself tells which.
+                meta = self._read_operation(op_path, params, what, envelope.get("error") or raw.reason)
+            else:
+                meta = envelope.get("metadata") or {}
             status = meta.get("status")
             if status == "Success":
                 return meta
@@ -602,6 +605,19 @@ class LXDClient:
             if time.monotonic() >= deadline:
                 raise LXDError("%s did not finish within %d seconds (LXD operation %s is %s)"
                                % (what, timeout, op_path, status))
+
+    def _read_operation(self, op_path, params, what, wait_error):
+        """An operation's metadata after its wait answered an error; never taken as success when unreadable."""
+        params = dict((k, v) for k, v in params.items() if k != "timeout")
+        raw = self._send("GET", op_path, params, None, {}, None)
+        envelope = self._decode(raw, "GET", op_path)
+        meta = envelope.get("metadata") if raw.status_code < 400 and envelope.get("type") != "error" else None
+        if isinstance(meta, dict) and meta.get("status"):
+            return meta
+        raise LXDError("%s: its operation %s could not be read, so whether it took effect is unknown (%s; then: %s); "
+                       "check the server's state before running again"
+                       % (what, op_path, (wait_error or "no answer").strip(),
+                          (envelope.get("error") or raw.reason or "").strip()), error=wait_error)
 
     def _send(self, method, path, params, data, headers, timeout, sink=None):
         """One HTTP exchange on the kept-alive connection.
