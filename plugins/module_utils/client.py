@@ -32,7 +32,14 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlparse
 
 # parse_lxd_time is imported from here by the other module_utils: the one parser lives in lxdtime.
 from ansible_collections.lxdops.server.plugins.module_utils.lxdtime import ZERO_TIME, parse_lxd_time  # noqa: F401
-from ansible_collections.lxdops.server.plugins.module_utils.daemon import DEFAULT_SOCKETS, kind_from_server, name_of
+from ansible_collections.lxdops.server.plugins.module_utils.daemon import (
+    DEFAULT_SOCKETS,
+    KIND_FACTS,
+    LAYOUTS,
+    kind_from_server,
+    name_of,
+)
+
 DEFAULT_HTTPS_PORT = 8443
 DEFAULT_TIMEOUT = 60
 TRACE_ENV = "LXDOPS_TRACE_FILE"
@@ -78,6 +85,24 @@ class LXDPreconditionFailed(LXDError):
 
 class LXDTimeout(LXDError):
     """A command ran past its time limit (the server answered; the command was too slow)."""
+
+
+# The CLIs' config folders under a home, where each keeps the client pair it makes on first use: lxc's (package,
+# snap), then incus's. The first holding a client.crt gives the default pair for https.
+CLI_CONFIG_DIRS = tuple(LAYOUTS[key]["cli_config_dir"]
+                        for key in (("lxd", "apt"), ("lxd", "snap"), ("incus", "package")))
+
+
+def default_client_pair(home, isfile=os.path.isfile):
+    """(client.crt, client.key) of the first CLI config folder under home that has a client.crt (else lxc's)."""
+    folders = [os.path.join(home, folder) for folder in CLI_CONFIG_DIRS]
+    folder = next((f for f in folders if isfile(os.path.join(f, "client.crt"))), folders[0])
+    return os.path.join(folder, "client.crt"), os.path.join(folder, "client.key")
+
+
+def is_container_path(path):
+    """Whether a path is under /1.0/containers, the API LXD had before instances (Incus has only instances)."""
+    return path.partition("?")[0].rstrip("/").split("/")[:3] == ["", "1.0", "containers"]
 
 
 def api_path(*segments):
@@ -481,14 +506,15 @@ class LXDClient:
         self._pin_source = "server_cert"
         self.client_cert = self.client_key = None
         if self.scheme == "https":
-            home = os.path.expanduser("~")
-            self.client_cert = os.path.expanduser(client_cert or os.path.join(home, ".config", "lxc", "client.crt"))
-            self.client_key = os.path.expanduser(client_key or os.path.join(home, ".config", "lxc", "client.key"))
+            default_cert, default_key = default_client_pair(os.path.expanduser("~"))
+            self.client_cert = os.path.expanduser(client_cert or default_cert)
+            self.client_key = os.path.expanduser(client_key or default_key)
             for option, path in (("client_cert", self.client_cert), ("client_key", self.client_key)):
                 if not os.path.isfile(path):
                     raise LXDError(
                         "%s: %s does not exist; an https connection needs a client certificate and key "
-                        "(the lxc command creates ~/.config/lxc/client.crt and client.key on first use)" % (option, path)
+                        "(the lxc and incus commands create client.crt and client.key in ~/.config/lxc or "
+                        "~/.config/incus on first use)" % (option, path)
                     )
             if server_cert:
                 self.server_cert_pem = load_pem_certificate(server_cert)
@@ -524,6 +550,7 @@ class LXDClient:
         `project`: True adds this client's project, False sends none, a string sends that one.
         Returns a Response; raises LXDError (or a subclass) on any failure.
         """
+        self._refuse_container_paths(method, path)
         params = dict(params or {})
         project_name = self.project if project is True else (project or None)
         if project_name == "default":
@@ -700,6 +727,7 @@ class LXDClient:
 
     def request_raw(self, method, path, params=None, data=None, headers=None, sink=None, project=True, timeout=None):
         """A request whose body or answer is not JSON (the files API); raises LXDError on an error answer."""
+        self._refuse_container_paths(method, path)
         params = dict(params or {})
         if project is True and self.project != "default":
             params["project"] = self.project
@@ -883,6 +911,12 @@ class LXDClient:
 
     # ------------------------------------------------------------ trust
 
+    def _refuse_container_paths(self, method, path):
+        """Incus serves instances at /1.0/instances only: say so before anything is sent there."""
+        if is_container_path(path) and self.daemon_kind() == "incus":
+            raise LXDError("%s %s: Incus (%s) has no /1.0/containers API; use /1.0/instances (the same requests, "
+                           "under instances)" % (method, path, self.url))
+
     def _may_trust(self):
         return bool(self._trust_token or self._trust_password) and not self._trust_attempted
 
@@ -918,9 +952,16 @@ class LXDClient:
         if not secret:
             raise self._untrusted_error()
         which = "trust_token" if self._trust_token else "trust_password"
+        incus = self.daemon_kind() == "incus"
+        if incus and not self._trust_token:
+            raise LXDUntrusted("trust_password was not sent to %s: Incus has no trust password (no "
+                               "core.trust_password); give trust_token instead, a token issued on the server by "
+                               "`incus config trust add <name>` or lxdops.server.lxd_trust with state=token"
+                               % self.url, status_code=403)
         self._pin_for_secret(which)
         body = {"type": "client"}
-        if self._trust_token and self.has_extension("explicit_trust_token"):
+        # Incus takes a token only in its own field, and has no extension that says so.
+        if self._trust_token and (incus or self.has_extension("explicit_trust_token")):
             body["trust_token"] = self._trust_token
         else:
             # Older servers take a token, like a password, in the password field.
@@ -1016,15 +1057,17 @@ class LXDClient:
     def _connection_error(self, exc):
         if self.scheme == "unix":
             if isinstance(exc, PermissionError):
-                return LXDError("permission denied on the LXD socket %s: run as root or as a member of the "
-                                "'lxd' group" % self.endpoint)
+                return LXDError("permission denied on the socket %s: run as root or as a member of the daemon's "
+                                "admin group (%s)" % (self.endpoint, ", ".join(
+                                    "'%s' for %s" % (f["admin_group"], f["name"]) for f in KIND_FACTS.values())))
             if isinstance(exc, FileNotFoundError) or not os.path.exists(self.endpoint):
-                return LXDError("the LXD socket %s does not exist: is LXD installed and running?" % self.endpoint)
+                return LXDError("the socket %s does not exist: is LXD or Incus installed and running?" % self.endpoint)
             if isinstance(exc, ConnectionRefusedError):
-                return LXDError("nothing answers on the LXD socket %s: is LXD running?" % self.endpoint)
-            return LXDError("cannot talk to LXD on %s: %s" % (self.endpoint, exc))
+                return LXDError("nothing answers on the socket %s: is LXD or Incus running?" % self.endpoint)
+            return LXDError("cannot talk to the daemon on %s: %s" % (self.endpoint, exc))
         if isinstance(exc, ConnectionRefusedError):
-            return LXDError("connection refused by %s: is LXD listening there (core.https_address)?" % self.url)
+            return LXDError("connection refused by %s: is LXD or Incus listening there (core.https_address)?"
+                            % self.url)
         if isinstance(exc, socket.gaierror):
             return LXDError("cannot resolve the host of %s: %s" % (self.url, exc))
         if isinstance(exc, ssl.SSLError):

@@ -26,12 +26,15 @@ from ansible_collections.lxdops.server.plugins.module_utils.client import (
     _mask,
     api_path,
     certificate_body,
+    default_client_pair,
+    is_container_path,
     certificate_fingerprint,
     encode_trust_token,
     is_trust_token,
     load_pem_certificate,
     resolve_url,
 )
+from ansible_collections.lxdops.server.plugins.module_utils.daemon import kind_from_server
 
 
 def only(*present):
@@ -488,3 +491,82 @@ def test_checked_servers_get_the_secret(cert_pair, options):
     pinned = client.server_fingerprint
     client._pin_for_secret("trust_password")
     assert client.server_fingerprint == pinned
+
+
+# ---------------------------------------------------------------- which daemon, and what Incus lacks
+
+def test_kind_from_the_environment_or_from_incus_own_extensions():
+    assert kind_from_server({"environment": {"server": "incus"}}) == "incus"
+    assert kind_from_server({"environment": {"server": "lxd"}, "api_extensions": ["restrict_devlxd"]}) == "lxd"
+    # An untrusted client sees no environment: Incus's renamed extensions still tell it apart.
+    assert kind_from_server({"auth": "untrusted", "api_extensions": ["etag", "restrict_dev_incus"]}) == "incus"
+    assert kind_from_server({"auth": "untrusted", "api_extensions": ["etag", "restrict_devlxd"]}) == "lxd"
+    assert kind_from_server({}) == "lxd" and kind_from_server(None) == "lxd"
+
+
+@pytest.mark.parametrize("path, old", [("/1.0/containers", True), ("/1.0/containers/c1/state", True),
+                                       ("/1.0/containers?recursion=1", True), ("/1.0/containers/", True),
+                                       ("/1.0/instances/containers", False), ("/1.0/instances", False),
+                                       ("/1.0/containersx", False), ("/1.0", False)])
+def test_container_paths(path, old):
+    assert is_container_path(path) is old
+
+
+def test_default_client_pair_is_the_first_cli_folder_holding_one():
+    home = "/home/u"
+    assert default_client_pair(home, isfile=lambda p: False) == ("/home/u/.config/lxc/client.crt",
+                                                                 "/home/u/.config/lxc/client.key")
+    incus_only = lambda p: p == "/home/u/.config/incus/client.crt"  # noqa: E731
+    assert default_client_pair(home, isfile=incus_only) == ("/home/u/.config/incus/client.crt",
+                                                            "/home/u/.config/incus/client.key")
+    both = lambda p: p.endswith("client.crt")  # noqa: E731
+    assert default_client_pair(home, isfile=both)[0] == "/home/u/.config/lxc/client.crt"
+    snap = lambda p: p == "/home/u/snap/lxd/common/config/client.crt"  # noqa: E731
+    assert default_client_pair(home, isfile=snap)[0] == "/home/u/snap/lxd/common/config/client.crt"
+
+
+class _Answering(LXDClient):
+    """A client whose server answers GET /1.0 with `info` and refuses everything else (nothing may be sent)."""
+
+    def __init__(self, info, **options):
+        super(_Answering, self).__init__(**options)
+        self._info = info
+        self.sent = []
+
+    def request(self, method, path, **kwargs):  # pylint: disable=arguments-differ
+        if (method, path) == ("GET", "/1.0"):
+            return Response(200, dict(self._info))
+        self.sent.append((method, path, kwargs.get("body")))
+        raise AssertionError("sent %s %s" % (method, path))
+
+
+INCUS_UNTRUSTED = {"auth": "untrusted", "api_extensions": ["restrict_dev_incus"]}
+
+
+def test_trust_password_is_refused_for_incus_before_it_is_sent(cert_pair):
+    client = _Answering(INCUS_UNTRUSTED, url="https://127.0.0.1:1", client_cert=str(cert_pair[0]),
+                        client_key=str(cert_pair[1]), server_cert=str(cert_pair[0]), trust_password="s3cret-pw",
+                        environ={})
+    with pytest.raises(LXDError) as err:
+        client.authenticate()
+    assert "Incus has no trust password" in err.value.message and "trust_token" in err.value.message
+    assert "s3cret-pw" not in err.value.message and client.sent == []
+
+
+def test_incus_gets_the_token_in_its_own_field(cert_pair):
+    token = encode_trust_token("ci", "ab" * 32, ["127.0.0.1:1"], "s3cret")
+    client = _Answering(INCUS_UNTRUSTED, url="https://127.0.0.1:1", client_cert=str(cert_pair[0]),
+                        client_key=str(cert_pair[1]), server_cert=str(cert_pair[0]), trust_token=token, environ={})
+    with pytest.raises(AssertionError):
+        client.authenticate()
+    assert client.sent == [("POST", "/1.0/certificates", {"type": "client", "trust_token": token})]
+
+
+def test_container_paths_are_refused_on_incus_only(cert_pair):
+    incus = _Answering({"auth": "trusted", "environment": {"server": "incus"}}, url="unix:/nonexistent", environ={})
+    with pytest.raises(LXDError) as err:
+        incus._refuse_container_paths("GET", "/1.0/containers/c1")
+    assert "Incus" in err.value.message and "/1.0/instances" in err.value.message
+    lxd = _Answering({"auth": "trusted", "environment": {"server": "lxd"}}, url="unix:/nonexistent", environ={})
+    lxd._refuse_container_paths("GET", "/1.0/containers/c1")
+    incus._refuse_container_paths("GET", "/1.0/instances/c1")
