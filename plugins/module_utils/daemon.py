@@ -56,8 +56,6 @@ KIND_FACTS = {
         "admin_group": "lxd",
         "dir_env": "LXD_DIR",
         "socket_env": None,
-        # Names the CLI's config folder (remotes, client pair) instead of the one under the user's home.
-        "cli_config_env": "LXD_CONF",
         # The variable that points the CLI at another configuration folder (remotes, client certificate).
         "cli_conf_env": "LXD_CONF",
         # What `init` names the bridge of the default profile, and the API's https port.
@@ -72,7 +70,6 @@ KIND_FACTS = {
         "admin_group": "incus-admin",
         "dir_env": "INCUS_DIR",
         "socket_env": "INCUS_SOCKET",
-        "cli_config_env": "INCUS_CONF",
         "cli_conf_env": "INCUS_CONF",
         "bridge": "incusbr0",
         "https_port": 8443,
