@@ -16,12 +16,27 @@ import pytest
 from bad_config_values import BAD
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, api_path
-
-NIC = {"type": "nic", "network": "lxdopsbr0", "name": "eth1"}
-
+from ansible_collections.lxdops.server.plugins.module_utils.daemon import LAYOUTS
 
 def profile(client, name):
     return client.get(api_path("profiles", name)).metadata
+
+
+def instance_log_dir(lab, name):
+    """The folder the daemon made for an instance's logs: under its state folder when started with LXD_DIR or
+    INCUS_DIR (as in the lab), else its package's log folder."""
+    primary = lab["daemons"]["primary"]
+    candidates = [os.path.join(primary["dir"], "logs")]
+    candidates += [facts["log_dir"] for (kind, _method), facts in LAYOUTS.items() if kind == lab["kind"]]
+    found = [os.path.join(folder, name) for folder in candidates if os.path.isdir(os.path.join(folder, name))]
+    assert found, "no log folder of %s in %s" % (name, ", ".join(candidates))
+    return found[0]
+
+
+@pytest.fixture
+def nic(lab):
+    """A nic on the bridge of this kind's primary daemon."""
+    return {"type": "nic", "network": lab["daemons"]["primary"]["bridge"], "name": "eth1"}
 
 
 @pytest.fixture
@@ -36,15 +51,15 @@ def veth(lab):
     subprocess.run(["ip", "link", "delete", host], check=False)
 
 
-def test_create_then_nothing_to_do(run_module, primary, unique):
+def test_create_then_nothing_to_do(run_module, primary, unique, nic):
     name = unique("p")
     params = dict(name=name, description="web tier", config={"limits.cpu": 2, "boot.autostart": True},
-                  devices={"eth1": NIC})
+                  devices={"eth1": nic})
     first = run_module("lxd_profile", params)
     assert first["changed"] and first["actions"] == ["create"]
     created = profile(primary, name)
     assert created["config"] == {"limits.cpu": "2", "boot.autostart": "true"}
-    assert created["devices"] == {"eth1": NIC}
+    assert created["devices"] == {"eth1": nic}
     second = run_module("lxd_profile", params)
     assert not second["changed"] and second["_requests"] == 1
     assert second["profile"]["used_by"] == []
@@ -62,27 +77,27 @@ def test_check_mode_and_diff(run_module, primary, unique):
     assert profile(primary, name)["config"] == {"user.a": "1"}
 
 
-def test_merge_never_removes_what_is_not_named(run_module, primary, unique):
+def test_merge_never_removes_what_is_not_named(run_module, primary, unique, nic):
     name = unique("p")
-    run_module("lxd_profile", dict(name=name, config={"user.a": "1", "user.b": "2"}, devices={"eth1": NIC}))
+    run_module("lxd_profile", dict(name=name, config={"user.a": "1", "user.b": "2"}, devices={"eth1": nic}))
     result = run_module("lxd_profile", dict(name=name, config={"user.c": "3"}))
     assert result["changed"]
     current = profile(primary, name)
     assert current["config"] == {"user.a": "1", "user.b": "2", "user.c": "3"}
-    assert current["devices"] == {"eth1": NIC}
+    assert current["devices"] == {"eth1": nic}
     run_module("lxd_profile", dict(name=name, config={"user.a": None}, devices={"eth1": None}))
     current = profile(primary, name)
     assert current["config"] == {"user.b": "2", "user.c": "3"} and current["devices"] == {}
 
 
-def test_replace_only_touches_sections_given(run_module, primary, unique):
+def test_replace_only_touches_sections_given(run_module, primary, unique, nic):
     name = unique("p")
-    run_module("lxd_profile", dict(name=name, config={"user.a": "1", "user.b": "2"}, devices={"eth1": NIC}))
+    run_module("lxd_profile", dict(name=name, config={"user.a": "1", "user.b": "2"}, devices={"eth1": nic}))
     result = run_module("lxd_profile", dict(name=name, mode="replace", config={"user.z": "9"}))
     assert result["changed"]
     current = profile(primary, name)
     assert current["config"] == {"user.z": "9"}
-    assert current["devices"] == {"eth1": NIC}, "devices were not given, so they stay"
+    assert current["devices"] == {"eth1": nic}, "devices were not given, so they stay"
     assert not run_module("lxd_profile", dict(name=name, mode="replace", config={"user.z": "9"}))["changed"]
 
 
@@ -135,7 +150,7 @@ def test_failed_forced_delete_gives_the_profiles_back(run_module, primary, busyb
     first, second = unique("keep"), unique("broken")
     run_module("lxd_instance", dict(name=first, source=busybox, profiles=["default", name], state="stopped"))
     run_module("lxd_instance", dict(name=second, source=busybox, profiles=["default", name], state="stopped"))
-    logs = os.path.join(lab["daemons"]["primary"]["dir"], "logs", second)
+    logs = instance_log_dir(lab, second)
     shutil.rmtree(logs, ignore_errors=True)
     with open(logs, "w"):
         pass
