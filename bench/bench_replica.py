@@ -3,20 +3,24 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Refresh replicas with lxdops.server.lxd_replica and with the manual's serial `lxc copy --refresh` loop, same run.
+"""Refresh replicas with lxdops.server.lxd_replica and with the manual's serial `copy --refresh` loop, same run.
 
-Part 1: N running busybox instances on the lab's primary, copied once to its second daemon ("remote") by each
+Each daemon kind (--daemon: lxd, incus or both, the default) runs on its lab pair: LXD primary -> remote, Incus
+incus -> incus-remote; one table gives both.
+
+Part 1: N running busybox instances on the pair's primary, copied once to its second daemon ("remote") by each
 contender; then, for several rounds, a small new file in every source before each timed refresh of all N:
 lxd_replica (run by ansible-playbook, so Ansible's own cost is in the figure, as users see it) with each
-`parallel` value, against `for c in ...; do lxc copy --refresh c remote:c-lxc; done`. Medians, ratio peer/ours.
+`parallel` value, against `for c in ...; do lxc copy --refresh c remote:c-lxc; done` (`incus copy` on Incus).
+Medians, ratio peer/ours.
 
 Part 2: one larger running instance (random data) on a btrfs pool and one on the dir pool, refreshed by
 lxd_replica after a 1 MB change in place; once with the change alone and once with a snapshot taken after it
 (snapshots travel with a refresh, as with a snapshots.schedule on the primary). The btrfs pool is made by this
 script on both daemons under one name, since a replica keeps its source's root disk pool.
 
-Every object is named with the lab prefix + "brep-" + a tag of this run and deleted at the end, on both
-daemons. Results: bench/results/replica.json and stdout. Not a test: nothing is asserted beyond the replicas
+Every object is named with the lab prefix + $LXDOPS_TEST_SESSION + "brep-" + a tag of this run and deleted at the
+end, on both daemons of each pair. Results: bench/results/replica.json and stdout. Not a test: nothing is asserted beyond the replicas
 holding the last change.
 """
 
@@ -52,14 +56,13 @@ from ansible_collections.lxdops.server.plugins.module_utils.client import (  # n
     LXDNotFound,
     api_path,
 )
+from ansible_collections.lxdops.server.plugins.module_utils.daemon import KIND_FACTS  # noqa: E402
 # pylint: enable=wrong-import-position
 
 LAB = json.loads((ROOT / ".build" / "lab" / "lab.json").read_text())
-PRIMARY = LAB["daemons"]["primary"]
-REMOTE = LAB["daemons"]["remote"]
 IMAGE = LAB["images"]["busybox"]["alias"]
 # A tag per run: a second run (or a crashed one's leftovers) never collides with this one.
-PREFIX = "%sbrep-%s-" % (LAB["prefix"], uuid.uuid4().hex[:4])
+PREFIX = "%s%sbrep-%s-" % (LAB["prefix"], os.environ.get("LXDOPS_TEST_SESSION", ""), uuid.uuid4().hex[:4])
 POOL = PREFIX + "btrfs"
 PEER_SUFFIX = "-lxc"
 LXC_REMOTE = "snapshot"
@@ -78,12 +81,33 @@ OURS = """
         remote: "{{ remote }}"
 """
 
-# The manual's loop, word for word but for the names.
-PEER = 'for c in %s; do lxc copy --refresh "$c" %s:"$c"%s || exit 1; done'
+# The manual's loop, word for word but for the names (and the CLI: lxc or incus).
+PEER = 'for c in %s; do %s copy --refresh "$c" %s:"$c"%s || exit 1; done'
+
+
+class Pair:
+    """One daemon kind's two lab daemons: the source ("primary") and the snapshot server ("remote")."""
+
+    def __init__(self, kind):
+        names = LAB["pairs"][kind]
+        self.kind = kind
+        self.source = LAB["daemons"][names["primary"]]
+        self.target = LAB["daemons"][names["remote"]]
+        self.label = "%s -> %s" % (names["primary"], names["remote"])
+        self.cli = self.source["cli"]
+
+    def primary(self):
+        return LXDClient(url=self.source["url"], timeout=300)
+
+    def remote(self):
+        return LXDClient(url=self.target["url"], timeout=300)
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
+    parser.add_argument("--daemon", choices=["lxd", "incus", "both"],
+                        default=os.environ.get("LXDOPS_BENCH_DAEMON", "both"),
+                        help="the lab pair(s) to measure (default both: LXD, then Incus)")
     parser.add_argument("--count", type=int, default=int(os.environ.get("LXDOPS_BENCH_REPLICAS", "20")),
                         help="running busybox instances to replicate (default 20)")
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("LXDOPS_BENCH_REPEAT", "3")),
@@ -95,20 +119,13 @@ def parse_args():
                         help="data in the larger instance, MB (default 200; 0 skips part 2)")
     parser.add_argument("--large-change-mb", type=int, default=1, help="MB rewritten in place before a refresh")
     args = parser.parse_args()
+    args.kinds = ["lxd", "incus"] if args.daemon == "both" else [args.daemon]
     args.parallel = [int(p) for p in args.parallel.split(",") if p.strip()]
     if args.count < 1 or args.rounds < 1 or not args.parallel or min(args.parallel) < 1:
         parser.error("--count, --rounds and every --parallel value must be 1 or more")
     if args.large_mb and not 0 < args.large_change_mb <= args.large_mb:
         parser.error("--large-change-mb must be between 1 and --large-mb")
     return args
-
-
-def primary():
-    return LXDClient(url=PRIMARY["url"], timeout=300)
-
-
-def remote():
-    return LXDClient(url=REMOTE["url"], timeout=300)
 
 
 def median(values):
@@ -121,9 +138,9 @@ def ratio(numerator, denominator):
 
 # ------------------------------------------------------------------ setup and cleanup
 
-def create_running(names, devices=None):
+def create_running(pair, names, devices=None):
     def create(name):
-        client = primary()
+        client = pair.primary()
         body = {"name": name, "source": {"type": "image", "alias": IMAGE}}
         if devices:
             body["devices"] = devices
@@ -174,9 +191,9 @@ def delete_ours(client):
     return problems
 
 
-def cleanup():
+def cleanup(pair):
     problems = []
-    for make in (remote, primary):
+    for make in (pair.remote, pair.primary):
         client = make()
         problems.extend(delete_ours(client))
         client.close()
@@ -184,18 +201,19 @@ def cleanup():
         print("cleanup: " + problem, file=sys.stderr)
 
 
-def lxc_conf(workdir):
-    """An LXD_CONF for the lxc command: the lab's client certificate, the remote daemon pinned."""
-    conf = Path(workdir) / "lxc"
+def cli_conf(workdir, pair):
+    """A configuration folder for the pair's CLI: the lab's client certificate, the remote daemon pinned."""
+    conf = Path(workdir) / pair.kind
     (conf / "servercerts").mkdir(parents=True)
     shutil.copy(LAB["client_cert"], conf / "client.crt")
     shutil.copy(LAB["client_key"], conf / "client.key")
     os.chmod(conf / "client.key", 0o600)
-    shutil.copy(REMOTE["server_cert"], conf / "servercerts" / (LXC_REMOTE + ".crt"))
+    shutil.copy(pair.target["server_cert"], conf / "servercerts" / (LXC_REMOTE + ".crt"))
     (conf / "config.yml").write_text(yaml.safe_dump({
         "default-remote": "local",
         "remotes": {"local": {"addr": "unix://", "public": False},
-                    LXC_REMOTE: {"addr": REMOTE["https_url"], "auth_type": "tls", "protocol": "lxd",
+                    # Each CLI names the protocol of its own private servers after the daemon.
+                    LXC_REMOTE: {"addr": pair.target["https_url"], "auth_type": "tls", "protocol": pair.kind,
                                  "public": False}},
         "aliases": {}}))
     return conf
@@ -203,13 +221,13 @@ def lxc_conf(workdir):
 
 # ------------------------------------------------------------------ changes
 
-def change_small(names, size, seq):
+def change_small(pair, names, size, seq):
     """A new file of `size` random bytes in every source; returns (path, {name: content})."""
     path = "/root/brep-change-%d.bin" % seq
     contents = dict((name, os.urandom(size)) for name in names)
 
     def push(name):
-        client = primary()
+        client = pair.primary()
         client.push_file(name, path, io.BytesIO(contents[name]), size)
         client.close()
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -234,7 +252,7 @@ def change_large(client, name, data_mb, megabytes, seq, snapshot):
 
 # ------------------------------------------------------------------ the contenders
 
-def run_ours(workdir, names, parallel):
+def run_ours(workdir, pair, names, parallel):
     """One ansible-playbook run of lxd_replica; (wall seconds, module result)."""
     inventory = Path(workdir) / "inventory.yml"
     if not inventory.exists():
@@ -243,9 +261,9 @@ def run_ours(workdir, names, parallel):
         (Path(workdir) / "play.yml").write_text(OURS)
     extra = Path(workdir) / "vars.json"
     extra.write_text(json.dumps({
-        "source_url": PRIMARY["url"], "names": names, "parallel": parallel,
-        "remote": {"url": REMOTE["https_url"], "client_cert": LAB["client_cert"], "client_key": LAB["client_key"],
-                   "server_cert": REMOTE["server_cert"]}}))
+        "source_url": pair.source["url"], "names": names, "parallel": parallel,
+        "remote": {"url": pair.target["https_url"], "client_cert": LAB["client_cert"],
+                   "client_key": LAB["client_key"], "server_cert": pair.target["server_cert"]}}))
     # The minimal callback prints the module's result as JSON: per-instance seconds, and proof all were done.
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_NOCOLOR="1",
                ANSIBLE_STDOUT_CALLBACK="minimal", ANSIBLE_LOCAL_TEMP=str(Path(workdir) / "tmp"))
@@ -263,15 +281,17 @@ def run_ours(workdir, names, parallel):
     return elapsed, result
 
 
-def run_peer(conf, names):
-    """The serial lxc loop; wall seconds."""
-    env = dict(os.environ, LXD_DIR=PRIMARY["dir"], LXD_CONF=str(conf))
+def run_peer(pair, conf, names):
+    """The serial CLI loop; wall seconds."""
+    env = dict(os.environ)
+    env[pair.source["dir_env"]] = pair.source["dir"]
+    env[KIND_FACTS[pair.kind]["cli_conf_env"]] = str(conf)
     started = time.monotonic()
-    proc = subprocess.run(["bash", "-c", PEER % (" ".join(names), LXC_REMOTE, PEER_SUFFIX)],
+    proc = subprocess.run(["bash", "-c", PEER % (" ".join(names), pair.cli, LXC_REMOTE, PEER_SUFFIX)],
                           env=env, capture_output=True, text=True, check=False)
     elapsed = time.monotonic() - started
     if proc.returncode != 0:
-        raise SystemExit("lxc copy --refresh failed:\n" + proc.stdout[-2000:] + proc.stderr[-2000:])
+        raise SystemExit("%s copy --refresh failed:\n" % pair.cli + proc.stdout[-2000:] + proc.stderr[-2000:])
     return elapsed
 
 
@@ -286,34 +306,34 @@ class _Digest:
         return len(data)
 
 
-def remote_file(name, path, digest=False):
-    client = remote()
+def remote_file(pair, name, path, digest=False):
+    client = pair.remote()
     sink = _Digest() if digest else io.BytesIO()
     client.pull_file(name, path, sink)
     client.close()
     return sink.hash.hexdigest() if digest else sink.getvalue()
 
 
-def check_small(names, last_change):
+def check_small(pair, names, last_change):
     """Every replica holds the change its contender's last refresh was timed with."""
     for label, (path, contents) in last_change.items():
         suffix = PEER_SUFFIX if label == "peer" else ""
         for name in names:
-            if remote_file(name + suffix, path) != contents[name]:
+            if remote_file(pair, name + suffix, path) != contents[name]:
                 raise SystemExit("the replica %s%s lacks the last change (%s)" % (name, suffix, path))
 
 
 # ------------------------------------------------------------------ the two parts
 
-def bench_many(workdir, conf, args):
+def bench_many(workdir, pair, conf, args):
     names = ["%s%02d" % (PREFIX, index) for index in range(args.count)]
     started = time.monotonic()
-    create_running(names)
+    create_running(pair, names)
     setup = time.monotonic() - started
     labels = ["parallel=%d" % p for p in args.parallel]
     contenders = list(zip(labels, args.parallel)) + [("peer", None)]
-    first_ours, _result = run_ours(workdir, names, args.parallel[0])
-    first_peer = run_peer(conf, names)
+    first_ours, _result = run_ours(workdir, pair, names, args.parallel[0])
+    first_peer = run_peer(pair, conf, names)
     runs = dict((label, []) for label, _p in contenders)
     last_change = {}
     seq = 0
@@ -322,15 +342,15 @@ def bench_many(workdir, conf, args):
         shift = round_index % len(contenders)
         for label, parallel in contenders[shift:] + contenders[:shift]:
             seq += 1
-            change = change_small(names, args.change_kb * 1024, seq)
+            change = change_small(pair, names, args.change_kb * 1024, seq)
             if parallel is None:
-                runs[label].append(run_peer(conf, names))
+                runs[label].append(run_peer(pair, conf, names))
                 last_change["peer"] = change
             else:
-                runs[label].append(run_ours(workdir, names, parallel)[0])
+                runs[label].append(run_ours(workdir, pair, names, parallel)[0])
                 last_change["ours"] = change
-            print("  round %d %-11s %6.2f s" % (round_index + 1, label, runs[label][-1]), flush=True)
-    check_small(names, last_change)
+            print("  %s round %d %-11s %6.2f s" % (pair.kind, round_index + 1, label, runs[label][-1]), flush=True)
+    check_small(pair, names, last_change)
     peer_median = median(runs["peer"])
     result = {"instances": args.count, "rounds": args.rounds, "change_kb": args.change_kb, "setup_s": round(setup, 1),
               "first_copy_s": {"ours parallel=%d" % args.parallel[0]: round(first_ours, 2),
@@ -342,23 +362,23 @@ def bench_many(workdir, conf, args):
     return result
 
 
-def bench_large(workdir, args):
-    client = primary()
+def bench_large(workdir, pair, args):
+    client = pair.primary()
     sources = {"btrfs": PREFIX + "big-btrfs", "dir": PREFIX + "big-dir"}
     started = time.monotonic()
-    for make in (primary, remote):
+    for make in (pair.primary, pair.remote):
         pool_client = make()
         create_pool(pool_client, args.large_mb)
         pool_client.close()
-    create_running([sources["btrfs"]], devices={"root": {"type": "disk", "path": "/", "pool": POOL}})
-    create_running([sources["dir"]])
+    create_running(pair, [sources["btrfs"]], devices={"root": {"type": "disk", "path": "/", "pool": POOL}})
+    create_running(pair, [sources["dir"]])
     for name in sources.values():
         run_in(client, name, "dd if=/dev/urandom of=%s bs=1M count=%d 2>/dev/null && sync" % (DATA, args.large_mb))
         # A first snapshot, copied with the first copy: the base a later snapshot can be sent against.
         client.post(api_path("instances", name, "snapshots"), {"name": "brep0"})
     first = {}
     for pool, name in sources.items():
-        first[pool] = round(run_ours(workdir, [name], 1)[0], 2)
+        first[pool] = round(run_ours(workdir, pair, [name], 1)[0], 2)
     setup = time.monotonic() - started
     modes = {"change": False, "change+snapshot": True}
     runs = dict((pool, dict((mode, {"wall": [], "module": []}) for mode in modes)) for pool in sources)
@@ -369,14 +389,14 @@ def bench_large(workdir, args):
             for mode, snapshot in modes.items():
                 seq += 1
                 change_large(client, sources[pool], args.large_mb, args.large_change_mb, seq, snapshot)
-                wall, result = run_ours(workdir, [sources[pool]], 1)
+                wall, result = run_ours(workdir, pair, [sources[pool]], 1)
                 runs[pool][mode]["wall"].append(wall)
                 runs[pool][mode]["module"].append(result["results"][0]["seconds"])
-                print("  round %d %-5s %-15s %6.2f s (the module's own time for it %.2f s)"
-                      % (round_index + 1, pool, mode, wall, result["results"][0]["seconds"]), flush=True)
+                print("  %s round %d %-5s %-15s %6.2f s (the module's own time for it %.2f s)"
+                      % (pair.kind, round_index + 1, pool, mode, wall, result["results"][0]["seconds"]), flush=True)
     for pool, name in sources.items():
         source_sum = run_in(client, name, "md5sum %s" % DATA).split()[0]
-        if remote_file(name, DATA, digest=True) != source_sum:
+        if remote_file(pair, name, DATA, digest=True) != source_sum:
             raise SystemExit("the replica %s does not hold the source's data" % name)
     client.close()
     result = {"data_mb": args.large_mb, "change_mb": args.large_change_mb, "rounds": args.rounds,
@@ -395,55 +415,74 @@ def bench_large(workdir, args):
 
 
 def report(results):
-    many = results["many"]
+    """One table per part, a column per daemon kind."""
+    kinds = [k for k in ("lxd", "incus") if k in results["kinds"]]
+    heads = ["%s %s (%s)" % (KIND_FACTS[k]["name"], results["kinds"][k]["version"], results["kinds"][k]["pair"])
+             for k in kinds]
+    width = max(28, max(len(h) for h in heads) + 2)
+
+    def row(label, cells):
+        print("%-34s" % label + "".join(("%" + str(width) + "s") % c for c in cells))
+
+    many = [results["kinds"][k]["many"] for k in kinds]
     print("\nReplicas of %d running busybox instances, %d KB new in each source before every refresh; "
-          "medians of %d rounds" % (many["instances"], many["change_kb"], many["rounds"]))
+          "medians of %d rounds" % (many[0]["instances"], many[0]["change_kb"], many[0]["rounds"]))
     print("ours = lxdops.server.lxd_replica run by ansible-playbook (Ansible's start-up included); "
-          "peer = serial `lxc copy --refresh` loop")
-    print("%-38s %10s %14s  %s" % ("", "refresh", "peer / ours", "runs"))
-    for key in [k for k in many if k.startswith("ours ")] + ["peer"]:
-        label = "lxc copy --refresh loop" if key == "peer" else "lxd_replica " + key[5:]
-        print("%-38s %8.2f s %14s  %s" % (label, many[key]["median_s"],
-                                          many[key].get("ratio_peer_over_ours", "") or "", many[key]["runs_s"]))
-    print("first copy: %s" % ", ".join("%s %.2f s" % item for item in many["first_copy_s"].items()))
-    large = results.get("large")
-    if not large:
+          "peer = the CLI's serial `copy --refresh` loop (lxc, incus); (peer / ours)")
+    row("", heads)
+    for key in [k for k in many[0] if k.startswith("ours ")]:
+        row("lxd_replica " + key[5:], ["%.2f s (%s)" % (m[key]["median_s"], m[key]["ratio_peer_over_ours"])
+                                       for m in many])
+    row("CLI copy --refresh loop", ["%.2f s" % m["peer"]["median_s"] for m in many])
+    first_key = [k for k in many[0]["first_copy_s"] if k != "peer"][0]
+    row("first copy: %s / loop" % first_key[5:], ["%.2f s / %.2f s" % (m["first_copy_s"][first_key],
+                                                                        m["first_copy_s"]["peer"]) for m in many])
+    large = [results["kinds"][k].get("large") for k in kinds]
+    if not all(large):
         return
     print("\nOne running instance with %d MB of data, %d MB rewritten in place before every refresh; medians of %d "
-          "rounds" % (large["data_mb"], large["change_mb"], large["rounds"]))
+          "rounds" % (large[0]["data_mb"], large[0]["change_mb"], large[0]["rounds"]))
     print("ansible-playbook wall time of lxd_replica (refresh = the module's own time for the instance)")
-    print("%-16s %26s %26s" % ("", "btrfs", "dir"))
+    row("", heads)
+    for pool in ("btrfs", "dir"):
+        for mode in ("change", "change+snapshot"):
+            row("%s, %s" % (pool, mode), ["%.2f s (refresh %.2f s)" % (part[pool][mode]["median_s"],
+                                                                      part[pool][mode]["refresh_median_s"])
+                                         for part in large])
     for mode in ("change", "change+snapshot"):
-        cells = ["%6.2f s (refresh %5.2f s)" % (large[pool][mode]["median_s"], large[pool][mode]["refresh_median_s"])
-                 for pool in ("btrfs", "dir")]
-        print("%-16s %26s %26s   dir/btrfs (refresh) %s" % (mode, cells[0], cells[1],
-                                                            large["ratio_dir_over_btrfs"][mode]["refresh"]))
-    print("first copy (with one snapshot): btrfs %.2f s, dir %.2f s" % (large["first_copy_s"]["btrfs"],
-                                                                        large["first_copy_s"]["dir"]))
+        row("dir / btrfs refresh, %s" % mode, [str(part["ratio_dir_over_btrfs"][mode]["refresh"]) for part in large])
+    row("first copy (one snapshot) btrfs/dir", ["%.2f s / %.2f s" % (part["first_copy_s"]["btrfs"],
+                                                                     part["first_copy_s"]["dir"]) for part in large])
 
 
-def main():
-    args = parse_args()
-    client = primary()
-    results = {"prefix": PREFIX, "ours_run_by": "ansible-playbook",
-               "lxd": client.server_info().get("environment", {}).get("server_version")}
+def bench_pair(workdir, pair, args):
+    client = pair.primary()
+    result = {"pair": pair.label, "version": client.server_info().get("environment", {}).get("server_version")}
     client.close()
     try:
-        with tempfile.TemporaryDirectory() as workdir:
-            conf = lxc_conf(workdir)
-            print("part 1: %d instances, %d rounds" % (args.count, args.rounds), flush=True)
-            results["many"] = bench_many(workdir, conf, args)
-            if args.large_mb:
-                print("part 2: %d MB instance on btrfs and on dir, %d rounds" % (args.large_mb, args.rounds),
-                      flush=True)
-                results["large"] = bench_large(workdir, args)
+        conf = cli_conf(workdir, pair)
+        print("%s part 1: %d instances, %d rounds" % (pair.kind, args.count, args.rounds), flush=True)
+        result["many"] = bench_many(workdir, pair, conf, args)
+        if args.large_mb:
+            print("%s part 2: %d MB instance on btrfs and on dir, %d rounds" % (pair.kind, args.large_mb, args.rounds),
+                  flush=True)
+            result["large"] = bench_large(workdir, pair, args)
     except LXDNotFound as exc:
         # lab-clean, and lab up or the end of a test session without LXDOPS_TEST_SESSION, delete every object
         # named with the lab prefix, this run's too.
         raise SystemExit("%s\nan object of this run vanished: was the lab cleaned meanwhile (lab-clean, lab-up, "
                          "./dev integration)? Run the benchmark alone on the lab." % exc.message)
     finally:
-        cleanup()
+        cleanup(pair)
+    return result
+
+
+def main():
+    args = parse_args()
+    results = {"prefix": PREFIX, "ours_run_by": "ansible-playbook", "kinds": {}}
+    with tempfile.TemporaryDirectory() as workdir:
+        for kind in args.kinds:
+            results["kinds"][kind] = bench_pair(workdir, Pair(kind), args)
     out_dir = HERE / "results"
     out_dir.mkdir(exist_ok=True)
     (out_dir / "replica.json").write_text(json.dumps(results, indent=2))
