@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""A server's trust store: certificates by fingerprint, trust tokens, and a user's lxc remote for the server.
+"""A server's trust store: certificates by fingerprint, trust tokens, and a user's CLI remote for the server.
 
-The pure part (fingerprints, planning an entry's update, pending tokens, the lxc config.yml merge) has no I/O.
+The CLI remote is written for `lxc` (LXD) or `incus` (Incus), where and how each CLI's `remote add` writes it.
+The pure part (fingerprints, planning an entry's update, pending tokens, the CLI's config.yml merge) has no I/O.
 TrustManager reads the trust store once, plans, and writes through Manager.write so check mode and diff are
 handled in one place. Tokens are secrets: they appear in the result's `token` and nowhere else.
 """
@@ -32,6 +33,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.client import (
     resolve_url,
 )
 from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError
+from ansible_collections.lxdops.server.plugins.module_utils.daemon import KIND_FACTS, layout
 from ansible_collections.lxdops.server.plugins.module_utils.diff import DifferenceTracker
 from ansible_collections.lxdops.server.plugins.module_utils.lxdtime import ZERO_TIME
 from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager
@@ -45,13 +47,21 @@ PEM_BEGIN = "-----BEGIN CERTIFICATE-----"
 # `lxc config trust remove` takes a fingerprint prefix; shorter than this is too easy to mistake.
 MIN_FINGERPRINT_PREFIX = 12
 _HEX_RE = re.compile(r"^[0-9a-f]+$")
-# Remotes every lxc client defines itself; `lxc remote add` refuses them, and so does this module.
-STATIC_REMOTES = ("local", "ubuntu", "ubuntu-daily", "ubuntu-minimal", "ubuntu-minimal-daily")
-# What lxc (LXD 5.0) writes in a new config.yml besides the remotes it adds.
-LXC_DEFAULT_REMOTES = {
-    "images": {"addr": "https://images.linuxcontainers.org", "protocol": "simplestreams", "public": True},
-    "local": {"addr": "unix://", "public": False},
+# The CLI of each daemon kind, by its command name (lxc -> lxd, incus -> incus).
+CLI_KINDS = dict((facts["cli"], kind) for kind, facts in KIND_FACTS.items())
+# Remotes each CLI defines itself; its `remote add` refuses them, and so does this module.
+STATIC_REMOTES = {
+    "lxd": ("local", "ubuntu", "ubuntu-daily", "ubuntu-minimal", "ubuntu-minimal-daily"),
+    "incus": ("local",),
 }
+# What a fresh CLI writes in a new config.yml besides the remotes it adds (lxc of LXD 5.0, incus 6.0).
+_IMAGES_REMOTE = {"addr": "https://images.linuxcontainers.org", "protocol": "simplestreams", "public": True}
+CLI_DEFAULT_REMOTES = {
+    "lxd": {"images": _IMAGES_REMOTE, "local": {"addr": "unix://", "public": False}},
+    "incus": {"images": _IMAGES_REMOTE, "local": {"addr": "unix://", "protocol": "incus", "public": False}},
+}
+# The organisation in the subject of the client certificate each CLI makes on first use.
+CLI_CERT_ORGANIZATION = {"lxd": "linuxcontainers.org", "incus": "Linux Containers"}
 
 
 # ---------------------------------------------------------------- certificates and fingerprints
@@ -203,13 +213,25 @@ def token_summary(op):
             "projects": list(request.get("projects") or []), "operation": op.get("id")}
 
 
-# ---------------------------------------------------------------- the lxc client's config
+# ---------------------------------------------------------------- the CLI's config
 
-def check_remote_name(value):
+def check_remote_name(value, kind=None):
+    """A remote name the CLI of `kind` accepts (kind None: names built into any of them are refused)."""
+    kinds = [kind] if kind else sorted(STATIC_REMOTES)
+    static = [name for k in kinds for name in STATIC_REMOTES[k]]
     if (not isinstance(value, str) or not value or value != value.strip() or any(c in value for c in ":/ ")
-            or value in STATIC_REMOTES):
+            or value in static):
         raise ConfigError("cli_remote.name %r is not accepted: give a remote name without ':', '/' or spaces that "
-                          "is not one of lxc's built-in remotes (%s)" % (value, ", ".join(STATIC_REMOTES)))
+                          "is not one of %s's built-in remotes (%s)"
+                          % (value, " or ".join(KIND_FACTS[k]["cli"] for k in kinds),
+                             ", ".join(sorted(set(static)))))
+
+
+def cli_kind(value):
+    """The daemon kind of a CLI named by cli_remote.cli (lxc, incus); raises ConfigError."""
+    if value not in CLI_KINDS:
+        raise ConfigError("cli_remote.cli %r is not accepted: give one of %s" % (value, ", ".join(sorted(CLI_KINDS))))
+    return CLI_KINDS[value]
 
 
 def https_address(option, url):
@@ -224,35 +246,43 @@ def https_address(option, url):
     return endpoint
 
 
-def default_config_dir(home, isdir=os.path.isdir):
-    """The lxc client's config folder for a user: the snap's when it exists, else ~/.config/lxc."""
-    snap = os.path.join(home, "snap", "lxd", "common", "config")
-    return snap if isdir(snap) else os.path.join(home, ".config", "lxc")
+def default_config_dir(home, kind="lxd", isdir=os.path.isdir):
+    """A user's CLI config folder: for lxc the snap's when it exists, else the package's; for incus its own."""
+    if kind == "lxd":
+        snap = os.path.join(home, layout("lxd", "Ubuntu")["cli_config_dir"])
+        return snap if isdir(snap) else os.path.join(home, layout("lxd", "Debian")["cli_config_dir"])
+    return os.path.join(home, layout(kind)["cli_config_dir"])
 
 
-def remote_entry(addr):
-    """The config.yml entry `lxc remote add <name> <addr>` writes for a TLS-authenticated LXD server."""
-    return {"addr": addr, "auth_type": "tls", "protocol": "lxd", "public": False}
+def remote_entry(addr, kind="lxd"):
+    """(entry, defaults) of the config.yml remote the CLI's `remote add <name> <addr>` writes (TLS auth).
+
+    defaults: keys the CLI writes in a new entry only (incus: the remote's project), kept as they are after.
+    """
+    if kind == "incus":
+        return {"addr": addr, "protocol": "incus", "public": False}, {"project": "default"}
+    return {"addr": addr, "auth_type": "tls", "protocol": "lxd", "public": False}, {}
 
 
-def new_lxc_config():
-    """config.yml as a fresh lxc client (LXD 5.0) writes it."""
-    return {"default-remote": "local", "remotes": json.loads(json.dumps(LXC_DEFAULT_REMOTES)), "aliases": {}}
+def new_lxc_config(kind="lxd"):
+    """config.yml as a fresh CLI (lxc of LXD 5.0, incus 6.0) writes it."""
+    return {"default-remote": "local", "remotes": json.loads(json.dumps(CLI_DEFAULT_REMOTES[kind])), "aliases": {}}
 
 
-def merge_remote(config, name, entry):
+def merge_remote(config, name, entry, defaults=None, kind="lxd"):
     """Return (new config, DifferenceTracker) with remote `name` set to `entry`; everything else is kept.
 
-    Keys of an existing entry that the module does not manage (a remote's project, say) stay as they are.
+    Keys of an existing entry that the module does not manage (a remote's project, say) stay as they are;
+    `defaults` are written in a new entry only. A missing config is started as the CLI of `kind` starts it.
     """
-    config = json.loads(json.dumps(config if config is not None else new_lxc_config()))
+    config = json.loads(json.dumps(config if config is not None else new_lxc_config(kind)))
     remotes = config.get("remotes")
     if remotes is None:
         remotes = config["remotes"] = {}
     if not isinstance(remotes, dict):
         raise ConfigError("config.yml: 'remotes' is not a mapping; fix the file by hand first")
     current = remotes.get(name)
-    merged = dict(current) if isinstance(current, dict) else {}
+    merged = dict(current) if isinstance(current, dict) else dict(defaults or {})
     merged.update(entry)
     tracker = DifferenceTracker()
     if merged != current:
@@ -289,12 +319,12 @@ def dump_lxc_config(config, yaml_module):
     return yaml_module.safe_dump(config, default_flow_style=False, sort_keys=False)
 
 
-def client_cert_commands(openssl, key_path, cert_path, common_name, days=3650):
-    """The openssl commands that make a client pair like lxc's own (ECDSA P-384, clientAuth, ten years)."""
+def client_cert_commands(openssl, key_path, cert_path, common_name, days=3650, kind="lxd"):
+    """The openssl commands that make a client pair like the CLI's own (ECDSA P-384, clientAuth, ten years)."""
     return [
         [openssl, "ecparam", "-name", "secp384r1", "-genkey", "-noout", "-out", key_path],
         [openssl, "req", "-new", "-x509", "-key", key_path, "-sha384", "-days", str(days),
-         "-subj", "/O=linuxcontainers.org/CN=%s" % common_name,
+         "-subj", "/O=%s/CN=%s" % (CLI_CERT_ORGANIZATION[kind], common_name),
          "-addext", "keyUsage=critical,digitalSignature,keyEncipherment",
          "-addext", "extendedKeyUsage=clientAuth",
          "-addext", "basicConstraints=critical,CA:FALSE",
@@ -364,15 +394,16 @@ class TrustManager(Manager):
                 raise ConfigError("state=present needs certificate (PEM text or a file), fingerprint (of a trusted "
                                   "certificate, to update it) or cli_remote")
             if remote is not None and len(sources) > 1:
-                raise ConfigError("cli_remote trusts the user's own lxc client certificate: do not give %s with it"
+                raise ConfigError("cli_remote trusts the user's own CLI client certificate: do not give %s with it"
                                   % " or ".join(o for o in sources if o != "cli_remote"))
         if remote is not None:
             self.validate_remote(remote)
 
     def validate_remote(self, remote):
-        check_remote_name(remote["name"])
+        kind = cli_kind(remote["cli"]) if remote["cli"] is not None else None
+        check_remote_name(remote["name"], kind)
         if self.cert_type not in (None, "client"):
-            raise ConfigError("type %r is not accepted with cli_remote: the lxc client needs a client certificate"
+            raise ConfigError("type %r is not accepted with cli_remote: the CLI needs a client certificate"
                               % self.cert_type)
         user = remote["user"]
         try:
@@ -387,19 +418,33 @@ class TrustManager(Manager):
             except LXDError as exc:
                 raise ConfigError("url: %s" % exc.message) from None
             if scheme != "https":
-                raise ConfigError("cli_remote.url is needed: the connection url (%s) is a unix socket, and the lxc "
+                raise ConfigError("cli_remote.url is needed: the connection url (%s) is a unix socket, and the CLI "
                                   "remote needs the server's https address, e.g. https://lxd-snapshot.lan:8443"
                                   % endpoint)
             addr = endpoint
-        config_dir = remote["config_dir"] or default_config_dir(account.pw_dir)
         self.remote = {
             "name": remote["name"],
             "user": account.pw_name,
             "uid": account.pw_uid,
             "gid": account.pw_gid,
+            "home": account.pw_dir,
             "addr": addr,
-            "config_dir": os.path.abspath(os.path.expanduser(config_dir)),
+            "config_dir_option": remote["config_dir"],
+            "kind": None,
         }
+        if kind is not None:
+            self.prepare_remote(kind)
+
+    def prepare_remote(self, kind):
+        """The CLI's folder and files for the remote, read before anything is written. Raises ConfigError.
+
+        kind: the daemon kind whose CLI gets the remote (cli_remote.cli, else the server's own kind).
+        """
+        remote = self.remote
+        check_remote_name(remote["name"], kind)
+        config_dir = remote["config_dir_option"] or default_config_dir(remote["home"], kind)
+        remote.update(kind=kind, cli=KIND_FACTS[kind]["cli"],
+                      config_dir=os.path.abspath(os.path.expanduser(config_dir)))
         paths = self.remote_paths()
         # Read config.yml now, so a file this host cannot parse fails the task before anything is done.
         self.lxc_config = None
@@ -565,7 +610,7 @@ class TrustManager(Manager):
             meta = (self.client.get(response.operation, project=False).metadata or {}).get("metadata") or {}
         return token_from_operation(meta, self.name)
 
-    # ------------------------------------------------------------ the user's lxc remote
+    # ------------------------------------------------------------ the user's CLI remote
 
     def remote_paths(self):
         folder = self.remote["config_dir"]
@@ -577,6 +622,9 @@ class TrustManager(Manager):
         }
 
     def cli_remote(self):
+        if self.remote["kind"] is None:
+            # No CLI named: the remote is for the CLI of the daemon being added (one read, before any write).
+            self.prepare_remote(self.client.daemon_kind())
         remote, paths = self.remote, self.remote_paths()
         try:
             self.ensure_dir(remote["config_dir"])
@@ -588,7 +636,7 @@ class TrustManager(Manager):
                 self.ensure_owner(paths["client_cert"], 0o644)
                 self.ensure_owner(paths["client_key"], 0o600)
             fingerprint = certificate_fingerprint(pem) if pem else None
-            entry = self.present(pem, fingerprint, self.name,
+            trusted = self.present(pem, fingerprint, self.name,
                                  new_name="%s@%s" % (remote["user"], socket.gethostname()))
             server_pem = (self.client.server_info().get("environment") or {}).get("certificate")
             if not server_pem:
@@ -600,7 +648,8 @@ class TrustManager(Manager):
             self.ensure_dir(os.path.dirname(paths["server_cert"]))
             self.write_file(paths["server_cert"], server_pem, 0o644, ("cli_remote", "server_cert"),
                             describe=lambda text: certificate_fingerprint(text) if text else None)
-            config, tracker = merge_remote(self.lxc_config, remote["name"], remote_entry(remote["addr"]))
+            entry, defaults = remote_entry(remote["addr"], remote["kind"])
+            config, tracker = merge_remote(self.lxc_config, remote["name"], entry, defaults, remote["kind"])
             if tracker.has_changes:
                 self.tracker.merge(tracker)
                 self.write("write %s" % paths["config"], self.write_bytes, paths["config"],
@@ -610,9 +659,9 @@ class TrustManager(Manager):
         except (IOError, OSError) as exc:
             self.module.fail_json(msg="cli_remote: %s" % exc, changed=self.changed, actions=self.actions)
         self.result = {
-            "certificate": entry,
+            "certificate": trusted,
             "cli_remote": {
-                "name": remote["name"], "addr": remote["addr"], "user": remote["user"],
+                "name": remote["name"], "addr": remote["addr"], "user": remote["user"], "cli": remote["cli"],
                 "config_dir": remote["config_dir"], "client_cert": paths["client_cert"],
                 "server_cert": paths["server_cert"], "fingerprint": fingerprint,
             },
@@ -700,7 +749,7 @@ class TrustManager(Manager):
         try:
             key, crt = os.path.join(work, "client.key"), os.path.join(work, "client.crt")
             common_name = "%s@%s" % (self.remote["user"], socket.gethostname())
-            for argv in client_cert_commands(openssl, key, crt, common_name):
+            for argv in client_cert_commands(openssl, key, crt, common_name, kind=self.remote["kind"]):
                 rc, _out, err = self.module.run_command(argv)
                 if rc != 0:
                     raise LXDError("generating the client certificate for %s failed: %s %s: %s"

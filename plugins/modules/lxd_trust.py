@@ -8,7 +8,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: lxd_trust
-short_description: Manage an LXD server's trust store, issue trust tokens, and write lxc remotes
+short_description: Manage an LXD or Incus server's trust store, issue trust tokens, and write CLI remotes
 version_added: 0.1.0
 description:
   - Adds a client certificate to the trust store of the server given by the connection options (what
@@ -17,10 +17,12 @@ description:
     again changes nothing.
   - With O(state=token), issues a trust token for a new client (C(lxc config trust add --name)). The client
     uses it once, with C(lxc remote add) or with the O(trust_token) option of this collection's modules.
-  - With O(cli_remote), sets up a user's C(lxc) command line client on the host the module runs on, as
-    C(lxc remote add <name> <url>) would. It creates the user's client certificate if there is none, trusts it on
-    the server, stores the server's certificate and adds the remote to the user's C(config.yml). Afterwards
-    C(lxc list <name>:) and C(lxc copy c <name>:c) work for that user without a password or token.
+  - With O(cli_remote), sets up a user's command line client on the host the module runs on, as
+    C(lxc remote add <name> <url>) (LXD) or C(incus remote add <name> <url>) (Incus) would. It creates the user's
+    client certificate if there is none, trusts it on the server, stores the server's certificate and adds the
+    remote to the user's C(config.yml). Afterwards C(lxc list <name>:) or C(incus list <name>:) and
+    C(copy c <name>:c) work for that user without a password or token.
+  - Works the same on LXD and Incus servers (C(incus config trust add) is the Incus command for a token).
 author:
   - lxdops developers (@lxdops)
 extends_documentation_fragment:
@@ -92,16 +94,18 @@ options:
     default: false
   cli_remote:
     description:
-      - Set up an C(lxc) remote for a user of the host the module runs on, for the server of the connection options
+      - Set up a CLI remote for a user of the host the module runs on, for the server of the connection options
         (only with O(state=present)).
+      - The remote is written for the CLI of the server's own daemon (C(lxc) for LXD, C(incus) for Incus) unless
+        O(cli_remote.cli) names one.
       - The user's client certificate (C(client.crt) and C(client.key) in O(cli_remote.config_dir)) is created with
         the C(openssl) command when missing, like C(lxc) does on first use, and trusted on the server with O(name)
         and O(projects).
       - The server's certificate is read over the connection (pinned with O(server_cert), or the local unix socket)
         and stored as C(servercerts/<name>.crt); the remote is added to C(config.yml) with TLS authentication.
         Everything else in C(config.yml) is kept (comments are not).
-      - A missing C(config.yml) is written as a new C(lxc) 5.0 client writes it (remotes C(local) and C(images)
-        plus this one). Reading an existing YAML C(config.yml) needs PyYAML (the C(python3-yaml) package) on the host.
+      - A missing C(config.yml) is written as a new C(lxc) 5.0 or C(incus) 6.0 client writes it (remotes C(local)
+        and C(images) plus this one). Reading an existing YAML C(config.yml) needs PyYAML (the C(python3-yaml) package) on the host.
       - Files and folders created are owned by the user; C(client.key) has mode C(0600).
     type: dict
     suboptions:
@@ -109,14 +113,20 @@ options:
         description: The remote's name, as in C(lxc remote add <name>).
         type: str
         required: true
+      cli:
+        description:
+          - The command line client that gets the remote - V(lxc) (LXD's) or V(incus) (Incus's).
+          - Defaults to the CLI of the server's daemon, read from the server before anything is written.
+        type: str
+        choices: [lxc, incus]
       user:
-        description: The user whose C(lxc) client is set up. Defaults to the user running the module.
+        description: The user whose command line client is set up. Defaults to the user running the module.
         type: str
       config_dir:
         description:
-          - The user's C(lxc) configuration folder (what E(LXD_CONF) names).
-          - Defaults to V(~/snap/lxd/common/config) of the user when that folder exists (the snap's client), else
-            V(~/.config/lxc).
+          - The user's CLI configuration folder (what E(LXD_CONF) or E(INCUS_CONF) names).
+          - For C(lxc), defaults to V(~/snap/lxd/common/config) of the user when that folder exists (the snap's
+            client), else V(~/.config/lxc). For C(incus), V(~/.config/incus), where C(incus remote add) writes.
         type: path
       url:
         description:
@@ -168,6 +178,14 @@ EXAMPLES = r"""
     name: lxd-primary-root
     cli_remote:
       name: lxd-snapshot
+
+- name: The same for an Incus snapshot server (written to ~/.config/incus, for incus copy c incus-snapshot:c)
+  lxdops.server.lxd_trust:
+    url: https://incus-snapshot.lan:8443
+    server_cert: /etc/lxdops/incus-snapshot.crt
+    name: incus-primary-root
+    cli_remote:
+      name: incus-snapshot
 """
 
 RETURN = r"""
@@ -210,7 +228,7 @@ removed:
   type: list
   elements: str
 cli_remote:
-  description: Where the user's lxc remote was written.
+  description: Where the user's CLI remote was written.
   returned: when O(cli_remote) is given
   type: dict
   contains:
@@ -224,8 +242,12 @@ cli_remote:
     user:
       description: The user.
       type: str
+    cli:
+      description: The command line client the remote was written for.
+      type: str
+      sample: incus
     config_dir:
-      description: The user's lxc configuration folder.
+      description: The user's CLI configuration folder.
       type: str
     client_cert:
       description: The user's client certificate.
@@ -262,6 +284,7 @@ def main():
                 type="dict",
                 options=dict(
                     name=dict(type="str", required=True),
+                    cli=dict(type="str", choices=["lxc", "incus"]),
                     user=dict(type="str"),
                     config_dir=dict(type="path"),
                     url=dict(type="str"),

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""lxdops.server.lxd_trust against the lab's second daemon: trust store, tokens, and an lxc remote that works."""
+"""lxdops.server.lxd_trust against the lab's second daemon (LXD and Incus): trust store, tokens, and a CLI remote that
+works with the daemon's own CLI (lxc, incus)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.client import (
     api_path,
     certificate_fingerprint,
 )
+from ansible_collections.lxdops.server.plugins.module_utils.daemon import KIND_FACTS
 
 
 COLLECTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), ".build",
@@ -287,15 +289,29 @@ def test_pending_token_is_returned_again(run_module, remote, remote_unix, unique
     assert not run_module("lxd_trust", dict(remote, name=name, state="token"))["changed"]
 
 
-# ---------------------------------------------------------------- lxc remote for a user
+# ---------------------------------------------------------------- CLI remote for a user
 
-def lxc(config_dir, *args, user=None):
-    command = ["lxc"] + list(args)
-    if user:
-        command = ["runuser", "-u", user, "--", "env", "LXD_CONF=%s" % config_dir, "HOME=/tmp"] + command
-    proc = subprocess.run(command, env=dict(os.environ, LXD_CONF=config_dir), capture_output=True, text=True,
-                          timeout=60, check=False)
-    return proc.returncode, proc.stdout + proc.stderr
+@pytest.fixture
+def cli(lab):
+    """Run the kind's own CLI (lxc or incus) with a given config folder, as a given user."""
+    facts = KIND_FACTS[lab["kind"]]
+
+    def run(config_dir, *args, user=None):
+        conf = "%s=%s" % (facts["cli_conf_env"], config_dir)
+        command = [facts["cli"]] + list(args)
+        if user:
+            command = ["runuser", "-u", user, "--", "env", conf, "HOME=/tmp"] + command
+        env = dict(os.environ, **{facts["cli_conf_env"]: config_dir})
+        proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+        return proc.returncode, proc.stdout + proc.stderr
+    return run
+
+
+def expected_remote(kind, addr):
+    """The config.yml entry each CLI's `remote add` writes (incus 6.0.4 and lxc 5.0.2, seen on the lab machine)."""
+    if kind == "incus":
+        return {"addr": addr, "project": "default", "protocol": "incus", "public": False}
+    return {"addr": addr, "auth_type": "tls", "protocol": "lxd", "public": False}
 
 
 @pytest.fixture
@@ -307,10 +323,11 @@ def public_dir():
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_cli_remote_for_a_user_then_lxc_works(run_module, remote_https, remote_unix, lab, unique, public_dir):
+def test_cli_remote_for_a_user_then_the_cli_works(run_module, remote_https, remote_unix, lab, unique, public_dir,
+                                                  cli):
     user = "nobody"
     account = pwd.getpwnam(user)
-    config_dir = os.path.join(public_dir, "home", "lxc")
+    config_dir = os.path.join(public_dir, "home", "cli")
     cert_name, remote_name = unique("cli"), "lxd-snapshot"
     params = dict(remote_https, name=cert_name, cli_remote=dict(name=remote_name, user=user, config_dir=config_dir))
     before = len(remote_unix.get("/1.0/certificates", project=False).metadata)
@@ -336,16 +353,16 @@ def test_cli_remote_for_a_user_then_lxc_works(run_module, remote_https, remote_u
     trusted = entry(remote_unix, fingerprint_of(crt))
     assert trusted["name"] == cert_name and first["certificate"]["fingerprint"] == fingerprint_of(crt)
     config = yaml.safe_load(read(config_file))
-    assert config["remotes"][remote_name] == {"addr": lab["daemons"]["remote"]["https_url"], "auth_type": "tls",
-                                              "protocol": "lxd", "public": False}
+    assert config["remotes"][remote_name] == expected_remote(lab["kind"], lab["daemons"]["remote"]["https_url"])
     assert config["remotes"]["local"]["addr"] == "unix://"
+    assert first["cli_remote"]["cli"] == KIND_FACTS[lab["kind"]]["cli"]
 
-    # The user's own lxc client, with nothing else: the remote is listed and answers.
-    code, out = lxc(config_dir, "remote", "list", user=user)
+    # The user's own CLI, with nothing else: the remote is listed and answers.
+    code, out = cli(config_dir, "remote", "list", user=user)
     assert code == 0 and remote_name in out and lab["daemons"]["remote"]["https_url"] in out, out
-    code, out = lxc(config_dir, "list", remote_name + ":", "--format", "csv", user=user)
+    code, out = cli(config_dir, "list", remote_name + ":", "--format", "csv", user=user)
     assert code == 0, out
-    code, out = lxc(config_dir, "query", remote_name + ":/1.0", user=user)
+    code, out = cli(config_dir, "query", remote_name + ":/1.0", user=user)
     assert code == 0 and json.loads(out)["auth"] == "trusted", out
 
     second = run_module("lxd_trust", params)
@@ -353,8 +370,8 @@ def test_cli_remote_for_a_user_then_lxc_works(run_module, remote_https, remote_u
     assert run_module("lxd_trust", params, check=True)["changed"] is False
 
 
-def test_cli_remote_keeps_the_rest_of_config_yml(run_module, remote, lab, unique, tmp_path):
-    config_dir = str(tmp_path / "lxc")
+def test_cli_remote_keeps_the_rest_of_config_yml(run_module, remote, lab, unique, tmp_path, cli):
+    config_dir = str(tmp_path / "cli")
     os.makedirs(config_dir)
     with open(os.path.join(config_dir, "config.yml"), "w", encoding="utf-8") as handle:
         handle.write("default-remote: local\nremotes:\n  local:\n    addr: unix://\n    public: false\n"
@@ -371,15 +388,34 @@ def test_cli_remote_keeps_the_rest_of_config_yml(run_module, remote, lab, unique
     config = yaml.safe_load(read(os.path.join(config_dir, "config.yml")))
     assert config["aliases"] == {"ll": "list --format csv"}
     assert config["remotes"]["lxd-snapshot"]["addr"] == https_url
-    code, out = lxc(config_dir, "ll", "lxd-snapshot:")
+    code, out = cli(config_dir, "ll", "lxd-snapshot:")
     assert code == 0, out
     assert not run_module("lxd_trust", params)["changed"]
 
     # A second remote name for the same server: the user's certificate is trusted already.
     other = run_module("lxd_trust", dict(params, cli_remote=dict(params["cli_remote"], name="snap2")))
     assert other["changed"] and "add" not in other["actions"] and "update" not in other["actions"]
-    code, out = lxc(config_dir, "list", "snap2:")
+    code, out = cli(config_dir, "list", "snap2:")
     assert code == 0, out
+
+
+def test_cli_remote_for_the_cli_named(run_module, remote, lab, unique, tmp_path):
+    """cli says which CLI gets the remote, whatever the server's daemon: its entry, its new config.yml."""
+    https_url = lab["daemons"]["remote"]["https_url"]
+    for name, kind in (("lxc", "lxd"), ("incus", "incus")):
+        config_dir = str(tmp_path / name)
+        params = dict(remote, name=unique("cli"), cli_remote=dict(name="r", cli=name, config_dir=config_dir,
+                                                                  url=https_url))
+        result = run_module("lxd_trust", params)
+        assert not result.get("failed"), result.get("msg")
+        assert result["cli_remote"]["cli"] == name
+        config = yaml.safe_load(read(os.path.join(config_dir, "config.yml")))
+        assert config["remotes"]["r"] == expected_remote(kind, https_url)
+        assert config["remotes"]["local"].get("protocol") == ("incus" if kind == "incus" else None)
+        subject = subprocess.run(["openssl", "x509", "-in", os.path.join(config_dir, "client.crt"), "-noout",
+                                  "-subject"], capture_output=True, text=True, check=True).stdout
+        assert ("Linux Containers" if kind == "incus" else "linuxcontainers.org") in subject
+        assert not run_module("lxd_trust", params)["changed"]
 
 
 # ---------------------------------------------------------------- bad input
@@ -403,6 +439,7 @@ def test_cli_remote_keeps_the_rest_of_config_yml(run_module, remote, lab, unique
     (dict(cli_remote=dict(name="r", url="https://127.0.0.1:8444", user="lxdops-no-such-user")),
      ["cli_remote.user", "lxdops-no-such-user"]),
     (dict(cli_remote=dict(name="r", url="https://127.0.0.1:8444"), type="metrics"), ["type", "cli_remote"]),
+    (dict(cli_remote=dict(name="r", url="https://127.0.0.1:8444", cli="lxd")), ["cli", "lxd", "lxc, incus"]),
     (dict(cli_remote=dict(name="r", url="https://127.0.0.1:8444"), state="absent", name="x"), ["cli_remote",
                                                                                                "state=present"]),
 ])
@@ -418,7 +455,7 @@ def test_fingerprint_that_is_not_the_certificates(run_module, remote, new_cert):
     assert result["failed"] and result["_requests"] == 0 and "does not match" in result["msg"]
 
 
-def test_yaml_config_without_pyyaml_fails_naming_the_package(run_module, remote, tmp_path):
+def test_yaml_config_without_pyyaml_fails_naming_the_package(run_module, remote, tmp_path, lab):
     config_dir = tmp_path / "lxc"
     config_dir.mkdir()
     (config_dir / "config.yml").write_text("default-remote: local\n")
@@ -427,9 +464,15 @@ def test_yaml_config_without_pyyaml_fails_naming_the_package(run_module, remote,
     # A `yaml` that cannot be imported, first on the module's path.
     (blocker / "yaml.py").write_text("raise ImportError('hidden for the test')\n")
     env = {"PYTHONPATH": "%s:%s" % (blocker, COLLECTIONS)}
-    params = dict(remote, cli_remote=dict(name="r", url="https://127.0.0.1:8444", config_dir=str(config_dir)))
+    # With cli named, the files are read before any request; without, after one read of the server (its kind).
+    cli_name = KIND_FACTS[lab["kind"]]["cli"]
+    params = dict(remote, cli_remote=dict(name="r", url="https://127.0.0.1:8444", config_dir=str(config_dir),
+                                          cli=cli_name))
     result = run_module("lxd_trust", params, env=env)
     assert result["failed"] and result["_requests"] == 0 and "python3-yaml" in result["msg"], result
+    params["cli_remote"].pop("cli")
+    result = run_module("lxd_trust", params, env=env)
+    assert result["failed"] and result["_requests"] == 1 and "python3-yaml" in result["msg"], result
 
     # A config.yml this module wrote without PyYAML is JSON, which it reads back without PyYAML.
     json_dir = tmp_path / "lxc-json"

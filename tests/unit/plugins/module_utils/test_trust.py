@@ -33,6 +33,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.trust import (
     read_certificate,
     remote_entry,
     check_remote_name,
+    cli_kind,
     token_from_operation,
     token_restriction_matches,
     token_summary,
@@ -242,8 +243,43 @@ def test_default_config_dir_prefers_the_snap_when_it_is_there():
     assert default_config_dir("/home/u", isdir=lambda p: True) == "/home/u/snap/lxd/common/config"
 
 
+def test_incus_config_dir_is_its_own():
+    assert default_config_dir("/home/u", "incus", isdir=lambda p: True) == "/home/u/.config/incus"
+
+
+def test_merge_into_a_new_incus_config_is_what_incus_remote_add_writes():
+    # As incus 6.0.4 wrote it on the lab machine (HOME in a temporary folder, `incus remote add r <token>`).
+    entry, defaults = remote_entry("https://127.0.0.1:8446", "incus")
+    config, tracker = merge_remote(None, "r", entry, defaults, "incus")
+    assert config == {
+        "default-remote": "local",
+        "remotes": {
+            "images": {"addr": "https://images.linuxcontainers.org", "protocol": "simplestreams", "public": True},
+            "local": {"addr": "unix://", "protocol": "incus", "public": False},
+            "r": {"addr": "https://127.0.0.1:8446", "project": "default", "protocol": "incus", "public": False},
+        },
+        "aliases": {},
+    }
+    assert tracker.paths() == ["cli_remote.remotes.r"]
+    # A project chosen later (incus remote switch-project ...) is the user's: kept on the next run.
+    config["remotes"]["r"]["project"] = "web"
+    again, tracker = merge_remote(config, "r", entry, defaults, "incus")
+    assert again["remotes"]["r"]["project"] == "web" and not tracker.has_changes
+
+
+def test_remote_names_each_cli_keeps_for_itself():
+    check_remote_name("ubuntu", "incus")
+    for name, kind in (("ubuntu", "lxd"), ("local", "incus"), ("local", None), ("ubuntu", None)):
+        with pytest.raises(ConfigError) as err:
+            check_remote_name(name, kind)
+        assert repr(name) in str(err.value)
+    with pytest.raises(ConfigError, match="cli_remote.cli 'lxd' is not accepted: give one of incus, lxc"):
+        cli_kind("lxd")
+    assert cli_kind("incus") == "incus" and cli_kind("lxc") == "lxd"
+
+
 def test_merge_into_a_new_config_is_what_lxc_writes_plus_the_remote():
-    config, tracker = merge_remote(None, "lxd-snapshot", remote_entry("https://10.0.0.2:8443"))
+    config, tracker = merge_remote(None, "lxd-snapshot", remote_entry("https://10.0.0.2:8443")[0])
     assert config["default-remote"] == "local" and config["aliases"] == {}
     assert config["remotes"]["local"] == {"addr": "unix://", "public": False}
     assert config["remotes"]["lxd-snapshot"] == {"addr": "https://10.0.0.2:8443", "auth_type": "tls",
@@ -256,7 +292,7 @@ def test_merge_keeps_everything_else_and_is_idempotent():
     text = ("default-remote: old\nremotes:\n  old:\n    addr: https://old:8443\n    protocol: lxd\n"
             "  lxd-snapshot:\n    addr: https://moved:8443\n    project: web\n    public: true\naliases:\n  ls: list\n")
     current = load_lxc_config(text, yaml)
-    config, tracker = merge_remote(current, "lxd-snapshot", remote_entry("https://10.0.0.2:8443"))
+    config, tracker = merge_remote(current, "lxd-snapshot", remote_entry("https://10.0.0.2:8443")[0])
     assert config["default-remote"] == "old" and config["aliases"] == {"ls": "list"}
     assert config["remotes"]["old"] == {"addr": "https://old:8443", "protocol": "lxd"}
     assert config["remotes"]["lxd-snapshot"] == {"addr": "https://10.0.0.2:8443", "project": "web", "public": False,
@@ -264,12 +300,12 @@ def test_merge_keeps_everything_else_and_is_idempotent():
     assert tracker.diff()["before"]["cli_remote"]["remotes"]["lxd-snapshot"]["addr"] == "https://moved:8443"
     assert current["remotes"]["lxd-snapshot"]["addr"] == "https://moved:8443"  # the input is not changed
     again, tracker = merge_remote(load_lxc_config(dump_lxc_config(config, yaml), yaml), "lxd-snapshot",
-                                  remote_entry("https://10.0.0.2:8443"))
+                                  remote_entry("https://10.0.0.2:8443")[0])
     assert again == config and not tracker.has_changes
 
 
 def test_without_pyyaml_json_is_written_and_read_back():
-    config, _tracker = merge_remote(None, "r", remote_entry("https://h:8443"))
+    config, _tracker = merge_remote(None, "r", remote_entry("https://h:8443")[0])
     text = dump_lxc_config(config, None)
     assert json.loads(text) == config
     assert yaml.safe_load(text) == config  # JSON is YAML: lxc reads it
@@ -287,7 +323,7 @@ def test_config_that_is_not_a_mapping():
     with pytest.raises(ConfigError):
         load_lxc_config("- a\n- b\n", yaml)
     with pytest.raises(ConfigError):
-        merge_remote({"remotes": ["x"]}, "r", remote_entry("https://h:8443"))
+        merge_remote({"remotes": ["x"]}, "r", remote_entry("https://h:8443")[0])
 
 
 def test_client_pair_commands_make_what_lxc_makes(tmp_path):
@@ -300,3 +336,12 @@ def test_client_pair_commands_make_what_lxc_makes(tmp_path):
     assert "TLS Web Client Authentication" in text and "secp384r1" in text.replace("P-384", "secp384r1")
     with open(key, encoding="utf-8") as handle:
         assert handle.readline().startswith("-----BEGIN EC PRIVATE KEY-----")
+
+
+def test_client_pair_for_incus_has_the_subject_incus_gives_it(tmp_path):
+    key, crt = str(tmp_path / "client.key"), str(tmp_path / "client.crt")
+    for argv in client_cert_commands("openssl", key, crt, "alice@host", kind="incus"):
+        subprocess.run(argv, check=True, capture_output=True)
+    subject = subprocess.run(["openssl", "x509", "-in", crt, "-noout", "-subject"], check=True, capture_output=True,
+                             text=True).stdout
+    assert "O = Linux Containers" in subject and "CN = alice@host" in subject
