@@ -5,14 +5,15 @@
 
 """`ansible-inventory --list` with lxdops.server.lxd and with community.general.lxd, on the same instances.
 
-N busybox instances (every fifth running) are created on the lab's primary daemon for each N
-in LXDOPS_BENCH_SIZES (default 200,1000); each plugin is run several times (median wall time,
-peak RSS of the ansible-inventory process, API requests). Results: bench/results/inventory.json.
-Not a test: nothing is asserted.
+N busybox instances (every fifth running) are created on the lab's primary daemon of each daemon kind (--daemon:
+lxd, incus or both, the default; LXD's "primary", Incus's "incus") for each N in --sizes (default 200,1000); each
+plugin is run several times (median wall time, peak RSS of the ansible-inventory process, API requests).
+Results: bench/results/inventory.json and one table with a column per daemon. Not a test: nothing is asserted.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
@@ -35,22 +36,39 @@ from ansible_collections.lxdops.server.plugins.module_utils.client import (  # n
     LXDNotFound,
     api_path,
 )
+from ansible_collections.lxdops.server.plugins.module_utils.daemon import KIND_FACTS  # noqa: E402  pylint: disable=wrong-import-position
 
 LAB = json.loads((ROOT / ".build" / "lab" / "lab.json").read_text())
-SIZES = [int(n) for n in os.environ.get("LXDOPS_BENCH_SIZES", "200,1000").split(",")]
 REPEAT = int(os.environ.get("LXDOPS_BENCH_REPEAT", "3"))
-PREFIX = LAB["prefix"] + "binv-"
-SOCKET = LAB["daemons"]["primary"]["url"]
+PREFIX = LAB["prefix"] + os.environ.get("LXDOPS_TEST_SESSION", "") + "binv-"
+OURS = "lxdops.server.lxd"
+STATELESS = "lxdops.server.lxd fetch_state=false"
+PEER = "community.general.lxd"
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
+    parser.add_argument("--daemon", choices=["lxd", "incus", "both"],
+                        default=os.environ.get("LXDOPS_BENCH_DAEMON", "both"),
+                        help="the lab daemon(s) to measure (default both: LXD, then Incus)")
+    parser.add_argument("--sizes", default=os.environ.get("LXDOPS_BENCH_SIZES", "200,1000"),
+                        help="instance counts, comma separated (default 200,1000)")
+    args = parser.parse_args()
+    args.kinds = ["lxd", "incus"] if args.daemon == "both" else [args.daemon]
+    args.sizes = [int(n) for n in args.sizes.split(",") if n.strip()]
+    if not args.sizes or min(args.sizes) < 1:
+        parser.error("--sizes: every count must be 1 or more")
+    return args
 
 
 def instance_name(index):
     return "%s%04d" % (PREFIX, index)
 
 
-def ensure_instances(count):
+def ensure_instances(socket, count):
     """Create instances 0..count-1 that do not exist yet; start every fifth."""
     def create(index):
-        client = LXDClient(url=SOCKET)
+        client = LXDClient(url=socket)
         name = instance_name(index)
         try:
             client.get(api_path("instances", name))
@@ -66,9 +84,9 @@ def ensure_instances(count):
         list(pool.map(create, range(count)))
 
 
-def delete_instances(count):
+def delete_instances(socket, count):
     def delete(index):
-        client = LXDClient(url=SOCKET)
+        client = LXDClient(url=socket)
         name = instance_name(index)
         try:
             client.put(api_path("instances", name, "state"), {"action": "stop", "force": True, "timeout": 30})
@@ -107,7 +125,10 @@ def measure(config_path, collections, trace=None):
     runs = []
     for _run in range(REPEAT):
         # A fresh Python for every run; peak RSS read from the child's own rusage.
-        runs.append(run_inventory_isolated(config_path, collections, trace))
+        try:
+            runs.append(run_inventory_isolated(config_path, collections, trace))
+        except subprocess.CalledProcessError as exc:
+            return {"failed": (exc.stdout + exc.stderr).strip().splitlines()[-1][-300:]}
     return {"median_s": round(statistics.median(r[0] for r in runs), 3),
             "runs_s": [round(r[0], 3) for r in runs],
             "peak_rss_mib": round(max(r[1] for r in runs) / 1024, 1),
@@ -123,51 +144,104 @@ def run_inventory_isolated(config_path, collections, trace):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def main():
+def speedup(peer, ours):
+    if "median_s" not in peer or "median_s" not in ours:
+        return None
+    return round(peer["median_s"] / ours["median_s"], 1)
+
+
+def bench_daemon(workdir, name, args):
+    """Every size on one lab daemon; its instances are deleted at the end."""
+    daemon = LAB["daemons"][name]
+    socket = daemon["url"]
     ours_path = str(ROOT / ".build" / "collections")
     peer_path = community_general()
-    results = {"repeat": REPEAT, "sizes": {}}
-    with tempfile.TemporaryDirectory() as workdir:
-        ours = Path(workdir) / "ours.lxd.yml"
-        ours.write_text("plugin: lxdops.server.lxd\nurl: %s\nname_regex: %s\n" % (SOCKET, PREFIX))
-        stateless = Path(workdir) / "stateless.lxd.yml"
-        stateless.write_text("plugin: lxdops.server.lxd\nurl: %s\nname_regex: %s\nfetch_state: false\n"
-                             % (SOCKET, PREFIX))
-        peer = Path(workdir) / "peer.lxd.yml"
-        peer.write_text("plugin: community.general.lxd\nurl: %s\ntype_filter: both\n" % SOCKET)
-        created = 0
-        try:
-            for size in SIZES:
-                started = time.monotonic()
-                ensure_instances(size)
-                created = max(created, size)
-                setup = time.monotonic() - started
-                trace = str(Path(workdir) / ("trace-%d" % size))
-                ours_result = measure(str(ours), ours_path, trace)
+    client = LXDClient(url=socket)
+    results = {"daemon": name, "version": client.server_info().get("environment", {}).get("server_version"),
+               "sizes": {}}
+    client.close()
+    ours = Path(workdir) / ("%s-ours.lxd.yml" % name)
+    ours.write_text("plugin: lxdops.server.lxd\nurl: %s\nname_regex: %s\n" % (socket, PREFIX))
+    stateless = Path(workdir) / ("%s-stateless.lxd.yml" % name)
+    stateless.write_text("plugin: lxdops.server.lxd\nurl: %s\nname_regex: %s\nfetch_state: false\n"
+                         % (socket, PREFIX))
+    # The peer has no name filter: it lists every instance of the daemon (its host count says how many).
+    peer = Path(workdir) / ("%s-peer.lxd.yml" % name)
+    peer.write_text("plugin: community.general.lxd\nurl: %s\ntype_filter: both\n" % socket)
+    created = 0
+    try:
+        for size in args.sizes:
+            started = time.monotonic()
+            ensure_instances(socket, size)
+            created = max(created, size)
+            setup = time.monotonic() - started
+            trace = str(Path(workdir) / ("%s-trace-%d" % (name, size)))
+            ours_result = measure(str(ours), ours_path, trace)
+            if "failed" not in ours_result:
                 with open(trace) as handle:
                     ours_result["requests_per_run"] = len(handle.read().splitlines()) // REPEAT
-                stateless_result = measure(str(stateless), ours_path)
-                peer_result = measure(str(peer), peer_path)
-                results["sizes"][str(size)] = {
-                    "setup_s": round(setup, 1),
-                    "lxdops.server.lxd": ours_result,
-                    "lxdops.server.lxd fetch_state=false": stateless_result,
-                    "community.general.lxd": peer_result,
-                    "speedup": round(peer_result["median_s"] / ours_result["median_s"], 1),
-                    "speedup fetch_state=false": round(peer_result["median_s"] / stateless_result["median_s"], 1),
-                }
-                print(json.dumps({size: results["sizes"][str(size)]}), flush=True)
-        finally:
-            delete_instances(created)
-    if len(SIZES) > 1:
-        first, last = results["sizes"][str(SIZES[0])], results["sizes"][str(SIZES[-1])]
-        for label in ("lxdops.server.lxd", "lxdops.server.lxd fetch_state=false"):
-            results["growth %s/%s %s" % (SIZES[-1], SIZES[0], label)] = round(
-                last[label]["median_s"] / first[label]["median_s"], 2)
+            stateless_result = measure(str(stateless), ours_path)
+            peer_result = measure(str(peer), peer_path)
+            results["sizes"][str(size)] = {
+                "setup_s": round(setup, 1),
+                OURS: ours_result,
+                STATELESS: stateless_result,
+                PEER: peer_result,
+                "speedup": speedup(peer_result, ours_result),
+                "speedup fetch_state=false": speedup(peer_result, stateless_result),
+            }
+            print(json.dumps({name: {size: results["sizes"][str(size)]}}), flush=True)
+    finally:
+        delete_instances(socket, created)
+    if len(args.sizes) > 1:
+        first, last = results["sizes"][str(args.sizes[0])], results["sizes"][str(args.sizes[-1])]
+        for label in (OURS, STATELESS):
+            if "median_s" in first[label] and "median_s" in last[label]:
+                results["growth %s/%s %s" % (args.sizes[-1], args.sizes[0], label)] = round(
+                    last[label]["median_s"] / first[label]["median_s"], 2)
+    return results
+
+
+def cell(result):
+    if "median_s" not in result:
+        return "failed"
+    return "%.2f s %4.0f MiB" % (result["median_s"], result["peak_rss_mib"])
+
+
+def report(results, sizes):
+    kinds = [k for k in ("lxd", "incus") if k in results["kinds"]]
+    heads = ["%s %s" % (KIND_FACTS[k]["name"], results["kinds"][k]["version"]) for k in kinds]
+    print("\nansible-inventory --list, median of %d runs (wall time, peak RSS); busybox instances, every fifth "
+          "running" % results["repeat"])
+    print("%-52s" % "" + "".join("%22s" % h for h in heads))
+    for size in sizes:
+        for label in (OURS, STATELESS, PEER):
+            print("%-52s" % ("%d instances, %s" % (size, label))
+                  + "".join("%22s" % cell(results["kinds"][k]["sizes"][str(size)][label]) for k in kinds))
+        print("%-52s" % ("%d instances, requests per run (ours)" % size)
+              + "".join("%22s" % results["kinds"][k]["sizes"][str(size)][OURS].get("requests_per_run", "-")
+                        for k in kinds))
+        print("%-52s" % ("%d instances, speedup peer / ours" % size)
+              + "".join("%22s" % results["kinds"][k]["sizes"][str(size)]["speedup"] for k in kinds))
+    for k in kinds:
+        for label in (OURS, PEER):
+            failed = [size for size in sizes if "failed" in results["kinds"][k]["sizes"][str(size)][label]]
+            for size in failed:
+                print("%s, %d instances, %s failed: %s" % (KIND_FACTS[k]["name"], size, label,
+                                                          results["kinds"][k]["sizes"][str(size)][label]["failed"]))
+
+
+def main():
+    args = parse_args()
+    results = {"repeat": REPEAT, "kinds": {}}
+    with tempfile.TemporaryDirectory() as workdir:
+        for kind in args.kinds:
+            results["kinds"][kind] = bench_daemon(workdir, LAB["pairs"][kind]["primary"], args)
     out_dir = HERE / "results"
     out_dir.mkdir(exist_ok=True)
     (out_dir / "inventory.json").write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
+    report(results, args.sizes)
 
 
 if __name__ == "__main__" and not os.environ.get("LXDOPS_BENCH_CHILD"):
