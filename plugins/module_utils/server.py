@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError
 from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError, to_lxd_string
+from ansible_collections.lxdops.server.plugins.module_utils.daemon import kind_from_server
 from ansible_collections.lxdops.server.plugins.module_utils.diff import SECRET_MASK, DifferenceTracker
 from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager
 
@@ -29,6 +31,22 @@ SERVER_DEFAULTS = {
     "images.compression_algorithm": "gzip",
     "images.remote_cache_expiry": "10",
 }
+
+
+# Keys LXD has and Incus does not, with what to use on Incus instead.
+NOT_ON_INCUS = {
+    "core.trust_password": "Incus has no trust password: issue a trust token instead (lxdops.server.lxd_trust with "
+                           "state=token, or `incus config trust add <name>`) and give it as trust_token",
+}
+
+
+def check_keys_for(kind, desired):
+    """Refuse keys the daemon does not have (null, removing such a key, is nothing to do). Raises ConfigError."""
+    if kind != "incus":
+        return
+    for key, value in sorted(desired.items()):
+        if key in NOT_ON_INCUS and value is not None:
+            raise ConfigError("config key %r does not exist on Incus; %s" % (key, NOT_ON_INCUS[key]))
 
 
 def plan_server_config(current, desired, update_secrets=False):
@@ -65,6 +83,11 @@ def without_secrets(config):
     return dict((k, v) for k, v in (config or {}).items() if k not in SECRET_KEYS)
 
 
+def lost_keys(before, after):
+    """Keys a refused update changed anyway (secrets left out: they are not shown back), with their old values."""
+    return dict((k, v) for k, v in before.items() if k not in SECRET_KEYS and after.get(k) != v)
+
+
 class ServerManager(Manager):
     def validate(self):
         desired = {}
@@ -79,11 +102,29 @@ class ServerManager(Manager):
 
     def apply(self):
         response = self.client.get("/1.0", project=False)
+        check_keys_for(kind_from_server(response.metadata), self.desired)
         current = response.metadata.get("config") or {}
         patch, tracker = plan_server_config(current, self.desired, self.params["update_secrets"])
         self.tracker.merge(tracker)
         if patch:
-            self.write("update", self.client.patch, "/1.0", {"config": patch}, etag=response.etag, project=False)
+            try:
+                self.write("update", self.client.patch, "/1.0", {"config": patch}, etag=response.etag, project=False)
+            except LXDError as exc:
+                raise self.restored_after(exc, current)
             if not self.check_mode:
                 current = self.client.get("/1.0", project=False).metadata.get("config") or {}
         self.result = {"config": masked(current)}
+
+    def restored_after(self, exc, before):
+        """The error of a refused update, once the server is as it was.
+
+        Seen with Incus 6.0.4: a PATCH /1.0 it refuses (an unknown key) still drops core.https_address. What a
+        refused update changed is set back, so a failed task leaves the server as it was.
+        """
+        after = self.client.get("/1.0", project=False).metadata.get("config") or {}
+        lost = lost_keys(before, after)
+        if not lost:
+            return exc
+        self.client.patch("/1.0", {"config": lost}, project=False)
+        return LXDError("%s (the server dropped %s on the refused update; set back)"
+                        % (exc.message, ", ".join(sorted(lost))), status_code=exc.status_code, error=exc.error)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: lxd_server
-short_description: Manage LXD server configuration
+short_description: Manage LXD or Incus server configuration
 version_added: 0.1.0
 description:
   - Set and remove server config keys (what C(lxc config set <key> <value>) does without an instance), such as
@@ -17,6 +17,9 @@ description:
   - Only the keys given are managed; a key set to V(null) is removed.
   - Secret keys (C(core.trust_password) and the like) are never shown back by LXD. They are set when unset
     (or on every run with O(update_secrets=true)) and their values never appear in output or diffs.
+  - Works the same on Incus (C(incus config set)). Keys Incus does not have are refused before anything is
+    written, naming what to use instead - C(core.trust_password) (Incus has no trust password; give clients a trust
+    token from M(lxdops.server.lxd_trust)). Setting such a key to V(null) is nothing to do there.
 author:
   - lxdops developers (@lxdops)
 extends_documentation_fragment:

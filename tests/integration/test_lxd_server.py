@@ -23,7 +23,8 @@ def remote(remote_unix, lab):
     before = server_config(remote_unix)
     yield dict(url=lab["daemons"]["remote"]["url"])
     restore = dict((key, before.get(key, "")) for key in KEYS if key != "core.trust_password")
-    restore["core.trust_password"] = ""
+    if lab["kind"] == "lxd":
+        restore["core.trust_password"] = ""
     remote_unix.patch("/1.0", {"config": restore}, project=False)
 
 
@@ -69,6 +70,8 @@ def test_check_mode_and_diff(run_module, remote_unix, remote):
     assert server_config(remote_unix) == before
 
 
+# Incus has no trust password (nor another secret server key that works without an outside service).
+@pytest.mark.daemons("lxd")
 def test_secret_is_set_once_and_never_shown(run_module, remote_unix, remote):
     secret = "lxdops-test-Sup3rSecret"
     first = run_module("lxd_server", dict(remote, config={"core.trust_password": secret}))
@@ -102,3 +105,19 @@ def test_over_https(run_module, remote_https, remote_unix, remote):
     assert run_module("lxd_server", params)["changed"]
     assert not run_module("lxd_server", params)["changed"]
     assert server_config(remote_unix)["images.auto_update_interval"] == "7"
+
+
+@pytest.mark.daemons("incus")
+def test_trust_password_is_refused_on_incus_before_any_write(run_module, remote_unix, remote):
+    before = server_config(remote_unix)
+    secret = "lxdops-test-Sup3rSecret"
+    result = run_module("lxd_server", dict(remote, config={"images.auto_update_interval": 5,
+                                                           "core.trust_password": secret}))
+    assert result["failed"] and result["actions"] == [] and result["_requests"] == 1
+    assert "core.trust_password" in result["msg"] and "Incus" in result["msg"] and "trust token" in result["msg"]
+    assert secret not in result["_stdout"]
+    assert server_config(remote_unix) == before
+    # null (remove) is nothing to do on a daemon without the key: a play for both daemons may say it.
+    removed = run_module("lxd_server", dict(remote, config={"core.trust_password": None}))
+    assert not removed.get("failed"), removed.get("msg")
+    assert not removed["changed"]
