@@ -13,9 +13,10 @@ from ansible_collections.lxdops.server.plugins.module_utils.daemon import kind_f
 from ansible_collections.lxdops.server.plugins.module_utils.diff import SECRET_MASK, DifferenceTracker
 from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager
 
-# LXD shows these back only as `true` (set) or not at all; their values are never echoed.
+# Their values are never echoed: the daemon shows some only as `true` (core.trust_password), others in clear
+# (maas.api.key on LXD 5.0, loki.auth.password, openfga.api.token on Incus 6.0).
 SECRET_KEYS = ("core.trust_password", "loki.auth.password", "candid.api.key", "rbac.agent.private_key",
-               "maas.api.key", "oidc.client.secret")
+               "maas.api.key", "oidc.client.secret", "openfga.api.token", "network.ovn.client_key")
 
 # LXD does not store a server key set to its default: GET shows it absent. Comparing against these keeps a
 # playbook that spells out a default idempotent.
