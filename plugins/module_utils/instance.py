@@ -302,6 +302,27 @@ class InstanceManager(Manager):
         except LXDNotFound as exc:
             raise LXDError("creating instance %r from %s: %s" % (self.name, describe_source(p["source"]), exc.message),
                            status_code=exc.status_code, error=exc.error)
+        except LXDError as exc:
+            # Incus refuses a missing local image without saying so ("Image not provided"): ask for the image.
+            if not self.local_image_missing(p["source"]):
+                raise
+            raise LXDError("creating instance %r from %s: not found on %s (%s)"
+                           % (self.name, describe_source(p["source"]), self.client.url, exc.error or exc.message),
+                           status_code=exc.status_code, error=exc.error)
+
+    def local_image_missing(self, source):
+        """True when source names an image of this server (alias or fingerprint) that the server does not have."""
+        if source.get("server") or source.get("instance"):
+            return False
+        path = (api_path("images", "aliases", source["alias"]) if source.get("alias")
+                else api_path("images", source["fingerprint"]))
+        try:
+            self.client.get(path, project=self.scope)
+        except LXDNotFound:
+            return True
+        except LXDError:
+            return False
+        return False
 
     def copy_origin(self, source):
         name, _sep, snapshot = source.partition("/")

@@ -60,6 +60,22 @@ def normalize_limits(params, given):
     return wanted
 
 
+def unknown_config_keys(client, keys):
+    """The instance config keys among `keys` that the server does not list as its own.
+
+    Only a server with the metadata_configuration extension lists its keys (Incus 6.0 does; LXD 5.0 does not):
+    elsewhere nothing is known to be missing and the server's own answer to the write stays the check.
+    """
+    if not keys or not client.has_extension("metadata_configuration"):
+        return []
+    configs = (client.get("/1.0/metadata/configuration", project=False).metadata or {}).get("configs") or {}
+    known = set()
+    for section in (configs.get("instance") or {}).values():
+        for entry in section.get("keys") or []:
+            known.update(entry)
+    return [key for key in keys if key not in known]
+
+
 def usage(instance):
     """Current usage, as `lxc info` shows it: memory, swap, CPU seconds, disk, network, processes."""
     state = (instance or {}).get("state") or {}
@@ -131,6 +147,7 @@ class LimitsManager(Manager):
         current = response.metadata
         body = self.plan(current)
         if body is not None:
+            self.refuse_unknown_keys(body)
             self.write("update", self.client.put, path, body, etag=response.etag)
             if not self.check_mode:
                 current = self.client.get(path, params={"recursion": 1} if p["instance"] else None).metadata
@@ -176,6 +193,18 @@ class LimitsManager(Manager):
             body = {"description": current.get("description", "")}
         body.update(config=config, devices=devices)
         return body
+
+    def refuse_unknown_keys(self, body):
+        """Fail before the write (and in check mode) when a limit to set is a key this daemon does not have."""
+        setting = [key for option, (where, key) in sorted(LIMIT_OPTIONS.items())
+                   if where == "config" and self.wanted.get(option) is not None and key in body["config"]]
+        unknown = unknown_config_keys(self.client, setting)
+        if unknown:
+            options = dict((key, option) for option, (where, key) in LIMIT_OPTIONS.items() if where == "config")
+            raise LXDError("%s: %s at %s has no such key (it is not among the instance keys the server lists); "
+                           "leave %s out for this server"
+                           % (", ".join("%s (%s)" % (options[k], k) for k in unknown), self.client.daemon_name(),
+                              self.client.url, " and ".join(options[k] for k in unknown)))
 
     def effective(self, current):
         """Every limit option with the value in force (after profiles for an instance), None when unset."""

@@ -97,6 +97,7 @@ options:
   network_priority:
     description:
       - C(limits.network.priority) - 0 to 10.
+      - Incus has no such key; against a server that lists its keys without it, the task fails before any change.
     type: int
   disk_device:
     description:

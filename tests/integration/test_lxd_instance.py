@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 
@@ -148,11 +149,29 @@ def test_state_the_module_did_not_create_frozen(run_module, primary, make, uniqu
     assert status(primary, name) == "Running"
 
 
-def test_instance_in_error_state(run_module, primary, make, unique, lab):
-    """An instance LXD reports as Error (its log folder replaced by a file) gives messages, not tracebacks."""
+def log_folder(client, name):
+    """Where the daemon writes a running instance's logs: the folder of the lxc.log its monitor holds open.
+
+    Asked of the running instance rather than guessed: LXD and Incus put it under their state folder or under
+    /var/log, depending on how the daemon was started.
+    """
+    pid = client.get(api_path("instances", name, "state")).metadata["pid"]
+    with open("/proc/%d/stat" % pid) as handle:
+        monitor = handle.read().rsplit(")", 1)[1].split()[1]
+    folder = "/proc/%s/fd" % monitor
+    for fd in os.listdir(folder):
+        target = os.readlink(os.path.join(folder, fd))
+        if target.endswith("/%s/lxc.log" % name):
+            return os.path.dirname(target)
+    raise AssertionError("the monitor of %s holds no lxc.log open" % name)
+
+
+def test_instance_in_error_state(run_module, primary, make, unique):
+    """An instance the daemon reports as Error (its log folder replaced by a file) gives messages, not tracebacks."""
     name = unique("error")
-    make(name, state="stopped")
-    logs = os.path.join(lab["daemons"]["primary"]["dir"], "logs", name)
+    make(name)
+    logs = log_folder(primary, name)
+    primary.put(api_path("instances", name, "state"), {"action": "stop", "force": True, "timeout": 30})
     shutil.rmtree(logs, ignore_errors=True)
     with open(logs, "w"):
         pass
@@ -217,18 +236,22 @@ def test_description_and_ephemeral(run_module, primary, make, unique):
     assert instance["description"] == "second" and instance["ephemeral"] is True
 
 
-def test_wait_for_ipv4(run_module, make, unique, lab):
+def test_wait_for_ipv4(run_module, primary, make, unique):
     name = unique("ip")
     result = make(name, wait_for_ipv4=30)
     addresses = result["addresses"]["eth0"]
-    assert any(a.startswith(lab["daemons"]["primary"]["subnet"].rsplit(".", 1)[0]) for a in addresses)
+    # The subnet of the bridge the default profile's nic is on, as the daemon has it.
+    network = primary.get(api_path("profiles", "default")).metadata["devices"]["eth0"]["network"]
+    subnet = ipaddress.ip_interface(primary.get(api_path("networks", network)).metadata["config"]["ipv4.address"])
+    assert any(ipaddress.ip_address(a) in subnet.network for a in addresses), addresses
 
 
-def test_wait_for_ipv4_times_out_with_the_state(run_module, busybox, unique):
+def test_wait_for_ipv4_times_out_with_the_state(run_module, primary, busybox, unique):
     name = unique("noip")
-    # No nic: the default profile is left out, the root disk is given directly.
+    # No nic: the default profile is left out, its root disk is given directly.
+    root = primary.get(api_path("profiles", "default")).metadata["devices"]["root"]
     result = run_module("lxd_instance", dict(name=name, source=busybox, profiles=[], wait_for_ipv4=2,
-                                             devices={"root": {"type": "disk", "path": "/", "pool": "default"}}))
+                                             devices={"root": root}))
     assert result["failed"]
     assert "no IPv4 address after 2 seconds" in result["msg"] and "status Running" in result["msg"]
 
@@ -280,6 +303,15 @@ def test_failed_update_leaves_the_instance_as_it_was(run_module, primary, make, 
 def test_missing_source_for_a_new_instance(run_module, unique):
     result = run_module("lxd_instance", dict(name=unique("nosrc")))
     assert result["failed"] and "give source" in result["msg"]
+
+
+def test_missing_image_is_named(run_module, primary, unique):
+    """LXD answers 404, Incus "Image not provided": either way the message names the alias and says not found."""
+    name = unique("noimage")
+    result = run_module("lxd_instance", dict(name=name, source={"alias": "lxdops-test-no-such-image"}))
+    assert result["failed"] and not result["changed"]
+    assert "source.alias 'lxdops-test-no-such-image'" in result["msg"] and "not found" in result["msg"]
+    assert primary.exists(api_path("instances", name)) is None
 
 
 def test_copy_from_instance_and_from_snapshot(run_module, primary, make, unique):

@@ -16,6 +16,22 @@ def own(client, name):
     return client.get(api_path("instances", name)).metadata
 
 
+def default_device(client, device):
+    """A device of the daemon's default profile (its root pool, its nic's network): asked, not assumed."""
+    return client.get(api_path("profiles", "default")).metadata["devices"][device]
+
+
+def memory_cgroup(client, name):
+    """The memory cgroup folder of a running instance, from its init process as the host sees it."""
+    pid = client.get(api_path("instances", name, "state")).metadata["pid"]
+    with open("/proc/%d/cgroup" % pid) as handle:
+        for line in handle:
+            _id, controllers, path = line.rstrip("\n").split(":", 2)
+            if "memory" in controllers.split(","):
+                return "/sys/fs/cgroup/memory" + path
+    raise AssertionError("no memory cgroup for %s" % name)
+
+
 def test_cpu_limit_is_seen_by_nproc(run_module, instance, lxc_exec):
     name = instance()
     result = run_module("lxd_limits", dict(instance=name, cpu=1))
@@ -29,7 +45,7 @@ def test_memory_limit_reaches_the_memory_cgroup(run_module, primary, instance):
     name = instance()
     result = run_module("lxd_limits", dict(instance=name, memory="64MB", memory_enforce="hard", memory_swap=False))
     assert result["changed"]
-    with open("/sys/fs/cgroup/memory/lxc.payload.%s/memory.limit_in_bytes" % name) as handle:
+    with open(memory_cgroup(primary, name) + "/memory.limit_in_bytes") as handle:
         assert int(handle.read()) == 64 * 1000 * 1000
     config = own(primary, name)["config"]
     assert config["limits.memory"] == "64MB" and config["limits.memory.swap"] == "false"
@@ -81,7 +97,7 @@ def test_disk_size_overrides_the_profile_root_device(run_module, primary, instan
     result = run_module("lxd_limits", dict(instance=name, disk_size="1GiB"))
     assert result["changed"]
     root = own(primary, name)["devices"]["root"]
-    assert root == {"type": "disk", "path": "/", "pool": "default", "size": "1GiB"}
+    assert root == {"type": "disk", "path": "/", "pool": default_device(primary, "root")["pool"], "size": "1GiB"}
     profile_root = primary.get(api_path("profiles", "default")).metadata["devices"]["root"]
     assert "size" not in profile_root
     assert not run_module("lxd_limits", dict(instance=name, disk_size="1GiB"))["changed"]
@@ -89,13 +105,28 @@ def test_disk_size_overrides_the_profile_root_device(run_module, primary, instan
 
 def test_network_limits_go_to_the_named_nic(run_module, primary, instance):
     name = instance(state="stopped")
-    result = run_module("lxd_limits", dict(instance=name, network_ingress="100Mbit", network_egress="50Mbit",
-                                           network_priority=5))
+    result = run_module("lxd_limits", dict(instance=name, network_ingress="100Mbit", network_egress="50Mbit"))
     assert result["changed"], result.get("msg")
     eth0 = own(primary, name)["devices"]["eth0"]
     assert eth0["limits.ingress"] == "100Mbit" and eth0["limits.egress"] == "50Mbit"
-    assert eth0["network"] == "lxdopsbr0"
-    assert result["limits"]["network_priority"] == "5"
+    assert eth0["network"] == default_device(primary, "eth0")["network"]
+
+
+def test_network_priority_where_the_daemon_has_it(run_module, primary, instance, lab):
+    """LXD has limits.network.priority; Incus 6.0 dropped it and lists its keys, so the task fails before writing."""
+    name = instance(state="stopped")
+    before = own(primary, name)
+    params = dict(instance=name, network_priority=5, cpu=1)
+    if lab["kind"] == "incus":
+        for check in (True, False):
+            result = run_module("lxd_limits", params, check=check)
+            assert result["failed"] and not result["changed"]
+            assert "network_priority (limits.network.priority)" in result["msg"] and "Incus" in result["msg"]
+        after = own(primary, name)
+        assert after["config"] == before["config"]
+    else:
+        result = run_module("lxd_limits", params)
+        assert result["changed"] and result["limits"]["network_priority"] == "5"
 
 
 def test_live_network_limits_apply_or_change_nothing(run_module, primary, instance):
@@ -120,7 +151,8 @@ def test_missing_nic_is_named(run_module, instance):
 
 def test_profile_target(run_module, primary, unique):
     profile = unique("limits")
-    run_module("lxd_profile", dict(name=profile, devices={"root": {"type": "disk", "path": "/", "pool": "default"}}))
+    pool = default_device(primary, "root")["pool"]
+    run_module("lxd_profile", dict(name=profile, devices={"root": {"type": "disk", "path": "/", "pool": pool}}))
     result = run_module("lxd_limits", dict(profile=profile, cpu="0-0", memory="10%", processes=200,
                                            disk_size="2GiB"))
     assert result["changed"] and "usage" not in result
