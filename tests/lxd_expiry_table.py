@@ -6,7 +6,9 @@
 """snapshots.expiry as LXD 5.0.2 read it on the lab daemon (2026-12-02, daemon in UTC).
 
 Each value was set as the instance's snapshots.expiry, then a snapshot was taken without expires_at.
-The unit tests check the recorded answers, tests/integration/test_lxd_expiry.py asks the daemon again.
+Incus 6.0.4 on the lab (same day) gave the same answer for every value below: the same expiry for each accepted
+one, never for NEVER, the same refusals and the same overflows. So one reading serves both daemons.
+The unit tests check the recorded answers, tests/integration/test_lxd_expiry.py asks each lab daemon again.
 """
 
 # (value, created_at, expires_at): LXD took the value and computed this expiry (a few ms before created_at).

@@ -3,7 +3,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""snapshots.expiry: the collection's reading against the lab daemon's, value by value (tests/lxd_expiry_table.py)."""
+"""snapshots.expiry: the collection's reading against the lab daemon's, value by value (tests/lxd_expiry_table.py).
+
+Runs against LXD and Incus alike: both read the expression the same way (asked of both on the lab).
+"""
 
 from __future__ import annotations
 
