@@ -3,14 +3,15 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The lxd_instances role through ansible-playbook against the lab's primary daemon."""
+"""The lxd_instances role through ansible-playbook against the lab's primary daemon (LXD, then Incus)."""
 
 from __future__ import annotations
 
 import datetime
 import re
 
-from ansible_collections.lxdops.server.plugins.module_utils.client import api_path
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, api_path
+from ansible_collections.lxdops.server.plugins.module_utils.daemon import layout
 
 from test_playbooks import playbook
 
@@ -65,6 +66,22 @@ PLAY_FROM_EXTRA_VARS = """
 - name: Instances given on the command line
   hosts: localhost
   gather_facts: false
+  roles:
+    - lxdops.server.lxd_instances
+"""
+
+
+# No url: the role reaches the host's own daemon, named by lxdops_daemon alone.
+PLAY_FROM_DAEMON_SETTING = """
+- name: Instances on this host's daemon
+  hosts: localhost
+  gather_facts: false
+  vars:
+    lxd_instances_list:
+      - name: "{{ name }}"
+        source:
+          alias: "{{ image }}"
+        state: stopped
   roles:
     - lxdops.server.lxd_instances
 """
@@ -187,3 +204,26 @@ def test_bad_input_fails_before_anything_is_created(tmp_path, lab, primary, uniq
     output = refused(tmp_path, lab, [{"name": bad_schedule, "source": image, "snapshots": {"schedule": "daily at 8"}}])
     assert "snapshots.schedule" in output and "'daily at 8' is not accepted" in output
     assert not exists(primary, bad) and not exists(primary, bad_schedule)
+
+
+def test_url_from_the_daemon_setting(tmp_path, lab, primary, unique):
+    # The lab's primary daemons live where the daemon table puts each kind on Debian.
+    assert layout(lab["kind"], "Debian")["url"] == lab["daemons"]["primary"]["url"]
+    name = unique("own")
+    extra = {"lxdops_daemon": lab["kind"], "name": name, "image": lab["images"]["busybox"]["alias"]}
+
+    proc, recap = playbook(tmp_path, PLAY_FROM_DAEMON_SETTING, extra)
+    assert recap["failed"] == 0 and recap["changed"] == 1, proc.stdout
+    assert get_instance(primary, name)["status"] == "Stopped"
+    # Only there: not on the other kind's primary daemon.
+    other = [daemon for daemon in lab["all_daemons"].values()
+             if daemon["kind"] != lab["kind"] and daemon["url"] == layout(daemon["kind"], "Debian")["url"]]
+    assert other and not any(exists(LXDClient(url=daemon["url"]), name) for daemon in other)
+
+    proc, recap = playbook(tmp_path, PLAY_FROM_DAEMON_SETTING, extra)
+    assert recap["failed"] == 0 and recap["changed"] == 0, proc.stdout
+
+    # A daemon the collection does not drive is refused before anything is done.
+    proc, recap = playbook(tmp_path, PLAY_FROM_DAEMON_SETTING, dict(extra, name=unique("own"), lxdops_daemon="lxc"))
+    assert recap["failed"] == 1 and recap["changed"] == 0, proc.stdout
+    assert "lxdops_daemon" in proc.stdout and "lxc" in proc.stdout and "incus" in proc.stdout
