@@ -80,6 +80,39 @@ PROJECT_KEYS = {
 }
 
 
+# Keys a daemon takes only with an API extension (LXD 5.0.2 has none of these, Incus 6.0 all): refused before
+# anything is written, naming what the server lacks. A trailing dot is a prefix (limits.disk.pool.<pool>).
+EXTENSION_KEYS = (
+    ("features.networks.zones", "projects_networks_zones"),
+    ("features.storage.buckets", "storage_buckets"),
+    ("limits.disk.pool.", "projects_limits_disk_pool"),
+)
+
+# Keys named after an object, checked by their prefix.
+PREFIX_KEYS = {"limits.disk.pool.": _SIZE}
+
+
+def needed_extensions(config):
+    """[(key, API extension)] for the keys of `config` being set that need an extension."""
+    needed = []
+    for key, value in sorted((config or {}).items()):
+        if value is None or value == "":
+            continue
+        for pattern, extension in EXTENSION_KEYS:
+            if key == pattern or (pattern.endswith(".") and key.startswith(pattern)):
+                needed.append((key, extension))
+    return needed
+
+
+def _known(key):
+    if key in PROJECT_KEYS:
+        return PROJECT_KEYS[key]
+    for prefix, known in PREFIX_KEYS.items():
+        if key.startswith(prefix) and len(key) > len(prefix):
+            return known
+    return (None, None)
+
+
 def _show(value):
     return repr(value) if isinstance(value, str) else str(value)
 
@@ -99,7 +132,7 @@ def normalize_project_config(config, where="config"):
             # LXD reads yes/on/1 too and stores them as written; true/false alone keeps runs comparable.
             check, forms = _BOOL
         else:
-            check, forms = PROJECT_KEYS.get(key, (None, None))
+            check, forms = _known(key)
         # An empty string is LXD's "unset", like null.
         if value and check and not check(value):
             raise ConfigError("%s key %r: value %s is not accepted; accepted: %s" % (where, key, _show(raw), forms))
@@ -153,6 +186,7 @@ class ProjectManager(Manager):
                 self.delete(current)
             self.result = {"project": {}}
             return
+        self.check_extensions()
         if current is None:
             self.create()
         else:
@@ -164,6 +198,14 @@ class ProjectManager(Manager):
         else:
             final = current
         self.result = {"project": public(final)}
+
+    def check_extensions(self):
+        """Refuse keys this daemon does not know, before writing (asks GET /1.0 only when such keys are given)."""
+        missing = [(key, ext) for key, ext in needed_extensions(self.config) if not self.client.has_extension(ext)]
+        if missing:
+            raise ConfigError("%s at %s does not take %s: %s" % (
+                self.client.daemon_name(), self.client.url, "these keys" if len(missing) > 1 else "config key",
+                "; ".join("%r needs the API extension %s" % pair for pair in missing)))
 
     def create(self):
         p = self.params

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: lxd_project
-short_description: Manage LXD projects
+short_description: Manage LXD and Incus projects
 version_added: 0.1.0
 description:
   - Create, update and delete LXD projects (what C(lxc project create), C(lxc project set) and
@@ -53,9 +53,13 @@ options:
       - C(features.*) (V(features.images), V(features.profiles), V(features.storage.volumes),
         V(features.networks)) take V(true) or V(false); LXD lets them change only while the project is empty.
       - C(limits.*) take whole numbers (C(limits.instances), C(limits.containers), C(limits.virtual-machines),
-        C(limits.networks), C(limits.processes), C(limits.cpu)) or sizes (C(limits.memory), C(limits.disk));
-        C(restricted) takes V(true) or V(false) and C(restricted.*) the values LXD documents (V(block), V(allow),
-        ...). These are checked before any request; other keys are left to LXD to judge.
+        C(limits.networks), C(limits.processes), C(limits.cpu)) or sizes (C(limits.memory), C(limits.disk),
+        C(limits.disk.pool.<pool>)); C(restricted) takes V(true) or V(false) and C(restricted.*) the values LXD
+        documents (V(block), V(allow), ...). These are checked before any request; other keys are left to the
+        daemon to judge.
+      - Keys that need an API extension the server lacks fail before anything is written, naming the extension -
+        V(features.networks.zones) (C(projects_networks_zones)), V(features.storage.buckets) (C(storage_buckets)),
+        C(limits.disk.pool.<pool>) (C(projects_limits_disk_pool)). Incus 6.0 has all three; LXD 5.0 none.
     type: dict
 seealso:
   - module: lxdops.server.lxd_info
@@ -80,6 +84,12 @@ EXAMPLES = r"""
       restricted: true
       restricted.containers.nesting: allow
       restricted.devices.disk: managed
+
+- name: At most 50GiB of the pool fast for the project (Incus; LXD 5.0 lacks projects_limits_disk_pool)
+  lxdops.server.lxd_project:
+    name: web
+    config:
+      limits.disk.pool.fast: 50GiB
 
 - name: Lift the memory limit
   lxdops.server.lxd_project:

@@ -112,6 +112,28 @@ def test_features_of_a_project_in_use(run_module, unix, unique, instance):
     assert result.get("failed") and "features" in result["msg"].lower() and name in result["msg"]
 
 
+def test_keys_that_need_an_extension(run_module, unix, primary, unique):
+    """Set where the daemon has their extensions (Incus 6.0), refused before any write where not (LXD 5.0.2)."""
+    name = unique("proj")
+    run_module("lxd_project", dict(unix, name=name, config=SHARED))
+    before = get_project(primary, name)
+    params = dict(unix, name=name, config={"limits.disk.pool.default": "1GiB", "features.storage.buckets": True})
+    result = run_module("lxd_project", params)
+    extensions = ("projects_limits_disk_pool", "storage_buckets")
+    if all(primary.has_extension(ext) for ext in extensions):
+        assert result["changed"] and result["actions"] == ["update"], result.get("msg")
+        config = get_project(primary, name)["config"]
+        assert config["limits.disk.pool.default"] == "1GiB" and config["features.storage.buckets"] == "true"
+        assert not run_module("lxd_project", params)["changed"]
+        assert run_module("lxd_project", dict(unix, name=name, config={"limits.disk.pool.default": None}))["changed"]
+        assert "limits.disk.pool.default" not in get_project(primary, name)["config"]
+    else:
+        assert result.get("failed") and not result["changed"] and result["_requests"] == 2
+        for ext in extensions:
+            assert (ext in result["msg"]) != primary.has_extension(ext)
+        assert get_project(primary, name) == before
+
+
 def test_over_https(run_module, remote_https, remote_unix, unique):
     name = unique("proj")
     created = run_module("lxd_project", dict(remote_https, name=name, config={"limits.containers": 3}))
@@ -131,6 +153,7 @@ def test_over_https(run_module, remote_https, remote_unix, unique):
     (dict(config={"limits.memory": "10%"}), ["limits.memory", "'10%'", "size"]),
     (dict(config={"restricted.devices.disk": "open"}), ["restricted.devices.disk", "'open'", "block or allow or managed"]),
     (dict(config={"limits.cpu": [1, 2]}), ["limits.cpu", "[1, 2]", "scalar"]),
+    (dict(config={"limits.disk.pool.default": "10%"}), ["limits.disk.pool.default", "'10%'", "size"]),
 ])
 def test_bad_input_fails_before_any_request(run_module, unix, unique, params, words):
     params = dict(unix, **params)

@@ -13,6 +13,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.config import Config
 from ansible_collections.lxdops.server.plugins.module_utils.project import (
     blocking_users,
     check_project_name,
+    needed_extensions,
     normalize_project_config,
 )
 
@@ -52,6 +53,7 @@ def test_config_values_become_lxd_strings():
     ({"limits.memory": "50%"}, ["'limits.memory'", "'50%'", "size"]),
     ({"restricted.containers.nesting": "yes"}, ["nesting", "block or allow"]),
     ({"limits.disk": {"a": 1}}, ["'limits.disk'", "scalar"]),
+    ({"limits.disk.pool.fast": "1 GB"}, ["'limits.disk.pool.fast'", "size"]),
 ])
 def test_bad_config(config, words):
     with pytest.raises(ConfigError) as caught:
@@ -67,3 +69,13 @@ def test_blocking_users():
     used = ["/1.0/profiles/default", "/1.0/profiles/extra?project=web", "/1.0/instances/c1?project=web",
             "/1.0/images/abc?project=web", "/1.0/profiles/default?project=web"]
     assert blocking_users("web", used) == used[:4]
+
+
+def test_keys_that_need_an_extension():
+    assert needed_extensions({
+        "features.storage.buckets": "true", "features.networks.zones": "false", "limits.disk.pool.fast": "5GiB",
+        "limits.disk.pool.slow": None, "limits.disk": "5GiB", "features.profiles": "true", "limits.disk.pool.x": "",
+    }) == [("features.networks.zones", "projects_networks_zones"), ("features.storage.buckets", "storage_buckets"),
+           ("limits.disk.pool.fast", "projects_limits_disk_pool")]
+    assert needed_extensions(None) == []
+    assert normalize_project_config({"limits.disk.pool.fast": "5GiB"}) == {"limits.disk.pool.fast": "5GiB"}
