@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Read-only facts about one LXD server: server, instances, profiles, networks, storage pools, projects.
+"""Read-only facts about one LXD or Incus server: server, instances, profiles, networks, storage pools, projects.
 
 A failed read fails the whole gathering: an answer is never replaced by an empty list, because the
 callers (failover first of all) decide on what is running from it.

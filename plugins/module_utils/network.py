@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""LXD managed networks (bridges first): validation of their addressing keys, and their manager."""
+"""Managed networks of LXD and Incus (bridges first): validation of their addressing keys, and their manager."""
 
 from __future__ import annotations
 
@@ -87,8 +87,8 @@ class NetworkManager(Manager):
         except LXDNotFound:
             response, current = None, None
         if current is not None and not current.get("managed"):
-            raise LXDError("network %r is a host interface that LXD does not manage; choose another name"
-                           % p["name"])
+            raise LXDError("network %r is a host interface that %s does not manage; choose another name"
+                           % (p["name"], self.client.daemon_name()))
         if p["state"] == "absent":
             if current is not None:
                 users = current.get("used_by") or []

@@ -48,7 +48,7 @@ class ProfileManager(Manager):
         self.devices = normalize_devices(p["devices"], where="devices")
         self.replace = p["mode"] == "replace"
         if p["state"] == "absent" and "default" in (p["name"], p["new_name"]):
-            raise ConfigError("the default profile cannot be deleted (LXD needs it in every project)")
+            raise ConfigError("the default profile cannot be deleted (LXD and Incus need it in every project)")
 
     def fetch(self, name):
         try:

@@ -164,7 +164,7 @@ class ProjectManager(Manager):
         check_project_name("name", p["name"])
         self.config = normalize_project_config(p["config"])
         if p["state"] == "absent" and p["name"] == "default":
-            raise ConfigError("the default project cannot be deleted (LXD keeps it on every server)")
+            raise ConfigError("the default project cannot be deleted (LXD and Incus keep it on every server)")
 
     def path(self):
         return api_path("projects", self.params["name"])

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: lxd_info
-short_description: Read an LXD server's state
+short_description: Read an LXD or Incus server's state
 version_added: 0.1.0
 description:
   - Read the server, its instances (with their status), profiles, networks, storage pools and projects, over the
     unix socket or https. Changes nothing.
   - One request per section read (plus one to look up O(project) when it is not V(default), and one per project
-    for profiles with O(all_projects=true) on an LXD without the C(profiles_all_projects) API extension).
+    for profiles with O(all_projects=true) on a daemon without the C(profiles_all_projects) API extension, such as
+    LXD 5.0; Incus 6.0 has it).
   - Any failed request fails the task with a message that names what could not be read and why (socket missing,
     daemon down, permission denied, TLS failure, client not trusted, project missing). A failed read is never
     returned as an empty list.
@@ -84,8 +85,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 server:
-  description: The server, as C(lxc info) shows it. Secret config keys (C(core.trust_password) and the like) are
-    left out.
+  description: The server, as C(lxc info) or C(incus info) shows it; RV(server.server) says which daemon answers.
+    Secret config keys (C(core.trust_password), C(loki.auth.password) and the like) are left out.
   returned: when V(server) is in O(gather)
   type: dict
   contains:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: lxd_network
-short_description: Manage LXD networks
+short_description: Manage LXD and Incus networks
 version_added: 0.1.0
 description:
-  - Create, update and delete LXD managed networks (bridges and the other network types).
+  - Create, update and delete managed networks of LXD or Incus (bridges and the other network types).
   - Only the config keys given are managed; a key set to V(null) is removed.
   - V(ipv4.address) and V(ipv6.address) are validated before any request - V(auto), V(none), or the bridge's own
     address with its prefix length.
-  - Deleting a network in use is refused, naming its users. Host interfaces LXD does not manage are never touched.
+  - Deleting a network in use is refused, naming its users. Host interfaces the daemon does not manage are never touched.
   - On a cluster, a new network is created the way LXD wants it there - defined on every member with that member's
     own keys (V(parent), V(bridge.external_interfaces), V(bgp.ipv4.nexthop), V(bgp.ipv6.nexthop)), then created
     cluster-wide with the other keys. Those keys in O(config) apply to every member unless O(member_config) gives a

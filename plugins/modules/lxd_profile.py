@@ -8,10 +8,10 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: lxd_profile
-short_description: Manage LXD profiles
+short_description: Manage LXD and Incus profiles
 version_added: 0.1.0
 description:
-  - Create, update, rename and delete LXD profiles.
+  - Create, update, rename and delete profiles on LXD or Incus.
   - Sections that are not given (O(config), O(devices), O(description)) are left as they are, whatever O(mode).
 author:
   - lxdops developers (@lxdops)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: lxd_storage
-short_description: Manage LXD storage pools
+short_description: Manage LXD and Incus storage pools
 version_added: 0.1.0
 description:
-  - Create, update and delete LXD storage pools with the V(dir), V(btrfs), V(zfs), V(lvm) and V(ceph) drivers.
+  - Create, update and delete storage pools of LXD or Incus with the V(dir), V(btrfs), V(zfs), V(lvm) and V(ceph) drivers.
   - Driver options are validated before any request; keys of another driver are refused.
   - Only the config keys given are managed; a key set to V(null) is removed. LXD's own keys
     (C(volatile.*)) and the keys LXD fills in (a loop file's C(source)) are left alone.

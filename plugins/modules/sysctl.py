@@ -34,7 +34,7 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Production values for an LXD host
+- name: Production values for an LXD or Incus host
   lxdops.server.sysctl:
     settings:
       fs.inotify.max_user_instances: 1048576

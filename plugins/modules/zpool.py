@@ -8,7 +8,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: zpool
-short_description: Create a ZFS pool for LXD, and never destroy one
+short_description: Create a ZFS pool for LXD or Incus, and never destroy one
 version_added: 0.1.0
 description:
   - Creates a ZFS pool from devices with a layout, ashift and properties, when no pool of that name exists.
@@ -70,7 +70,7 @@ options:
 """
 
 EXAMPLES = r"""
-- name: A mirrored pool for LXD
+- name: A mirrored pool for LXD or Incus
   lxdops.server.zpool:
     name: tank
     devices:

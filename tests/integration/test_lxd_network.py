@@ -54,9 +54,9 @@ def test_network_in_use_is_not_deleted(run_module, primary, bridge_name, unique)
     run_module("lxd_profile", dict(name=profile, state="absent"))
 
 
-def test_host_interfaces_are_never_touched(run_module):
+def test_host_interfaces_are_never_touched(run_module, primary):
     result = run_module("lxd_network", dict(name="lo", state="absent"))
-    assert result["failed"] and "does not manage" in result["msg"]
+    assert result["failed"] and "that %s does not manage" % primary.daemon_name() in result["msg"]
 
 
 @pytest.mark.parametrize("config, words", [
