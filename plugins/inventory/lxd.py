@@ -7,21 +7,25 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: lxd
-short_description: LXD instances as hosts, one API request per server
+short_description: LXD and Incus instances as hosts, two API requests per server
 version_added: 0.1.0
 description:
-  - Reads every instance of one or more LXD servers, with their state, in one request per server
-    (C(GET /1.0/instances?recursion=2), across all projects when asked).
-  - Host variables (prefix C(lxd_)) - C(lxd_name), C(lxd_server), C(lxd_project), C(lxd_status), C(lxd_type),
+  - Reads every instance of one or more LXD or Incus servers, with their state, in one request per server
+    (C(GET /1.0/instances?recursion=2), across all projects when asked), after one C(GET /1.0) that says which
+    daemon the server runs.
+  - Host variables (prefix C(lxd_)) - C(lxd_name), C(lxd_server), C(lxd_daemon) (the daemon the instance lives on,
+    V(lxd) or V(incus)), C(lxd_project), C(lxd_status), C(lxd_type),
     C(lxd_location), C(lxd_profiles), C(lxd_architecture), C(lxd_os), C(lxd_release), C(lxd_description),
     C(lxd_created_at), C(lxd_last_used_at), C(lxd_addresses) (per interface and family), C(lxd_snapshots_count),
     C(lxd_config) (expanded, without LXD's internal ID maps) and C(lxd_devices) (expanded).
-  - Groups hosts by server, project, profile, status, type, location (cluster member), OS and release
-    (V(lxd_server_primary), V(lxd_profile_default), V(lxd_status_running), V(lxd_os_debian) ...; characters other
+  - Groups hosts by server, daemon, project, profile, status, type, location (cluster member), OS and release
+    (V(lxd_server_primary), V(lxd_daemon_incus), V(lxd_profile_default), V(lxd_status_running), V(lxd_os_debian)
+    ...; characters other
     than letters, digits and C(_) become C(_)), and supports C(compose), C(groups) and C(keyed_groups).
   - Sets C(ansible_host) to a preferred address and C(ansible_connection) to the
     P(lxdops.server.lxd#connection) plugin, as variables of the server's group, so C(group_vars) and
-    C(host_vars) can override them.
+    C(host_vars) can override them. The connection variables (C(ansible_lxd_url) and the certificates) are the
+    ones the server was read with, so the connection reaches the same daemon, LXD or Incus.
   - The configuration file name must end with C(lxd.yml) or C(lxd.yaml).
 author:
   - lxdops developers (@lxdops)
@@ -43,7 +47,9 @@ options:
     type: list
     elements: dict
   url:
-    description: Default server url (V(unix:/path) or V(https://host:port)); as for the modules when not given.
+    description:
+      - Default server url (V(unix:/path) or V(https://host:port)); as for the modules when not given (E(LXD_URL),
+        E(LXD_DIR), E(INCUS_SOCKET), E(INCUS_DIR), then LXD's and Incus's default sockets).
     type: str
   client_cert:
     description: Default client certificate for https servers.
@@ -59,7 +65,7 @@ options:
     type: bool
     default: true
   project:
-    description: Default LXD project to read.
+    description: Default project to read.
     type: str
     default: default
   all_projects:
@@ -80,7 +86,7 @@ options:
     default: true
   status:
     description:
-      - Keep only instances with one of these statuses (V(Running), V(stopped), ... any LXD status, any case).
+      - Keep only instances with one of these statuses (V(Running), V(stopped), ... any status, any case).
     type: list
     elements: str
   type:
@@ -169,6 +175,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, LXDError
 from ansible_collections.lxdops.server.plugins.module_utils.config import to_lxd_string
+from ansible_collections.lxdops.server.plugins.module_utils.daemon import DEFAULT_DAEMON
 
 display = Display()
 
@@ -228,11 +235,12 @@ def instance_matches(instance, filters):
 _IDMAP_KEYS = ("volatile.idmap.current", "volatile.idmap.next", "volatile.last_state.idmap")
 
 
-def host_variables(instance, server):
+def host_variables(instance, server, daemon=DEFAULT_DAEMON):
     config = dict((k, v) for k, v in (instance.get("expanded_config") or {}).items() if k not in _IDMAP_KEYS)
     return {
         "lxd_name": instance.get("name"),
         "lxd_server": server,
+        "lxd_daemon": daemon,
         "lxd_project": instance.get("project") or "default",
         "lxd_status": instance.get("status"),
         "lxd_type": instance.get("type"),
@@ -306,8 +314,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                            project=False if server["all_projects"] else client.project).metadata or []
                 if not instances and not server["all_projects"] and client.project != "default":
                     client.check_project()
+                daemon = client.daemon_kind()
             except LXDError as exc:
-                message = "LXD server %r (%s): %s" % (server["name"], server.get("url") or "local socket", exc.message)
+                message = "server %r (%s): %s" % (server["name"], server.get("url") or "local socket", exc.message)
                 if self.get_option("strict"):
                     raise AnsibleParserError(message)
                 display.warning(message + "; its instances are left out")
@@ -315,6 +324,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 continue
             data[server["name"]] = {
                 "instances": instances,
+                "daemon": daemon,
                 "connection": {
                     "ansible_lxd_url": client.url,
                     "ansible_lxd_client_cert": client.client_cert,
@@ -348,7 +358,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             for instance in answer["instances"]:
                 if not instance_matches(instance, filters):
                     continue
-                hostvars = host_variables(instance, server)
+                hostvars = host_variables(instance, server, answer.get("daemon") or DEFAULT_DAEMON)
                 host = host_format.format(name=instance["name"], project=hostvars["lxd_project"], server=server,
                                           location=hostvars["lxd_location"] or "none")
                 if host in seen:
@@ -369,7 +379,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, host, strict=strict)
 
     def _standard_groups(self, host, hostvars):
-        groups = [("project", hostvars["lxd_project"]), ("status", hostvars["lxd_status"].lower()),
+        groups = [("daemon", hostvars["lxd_daemon"]), ("project", hostvars["lxd_project"]),
+                  ("status", hostvars["lxd_status"].lower()),
                   ("type", hostvars["lxd_type"])]
         groups += [("profile", profile) for profile in hostvars["lxd_profiles"]]
         if hostvars["lxd_location"] and hostvars["lxd_location"] != "none":

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The lxdops.server.lxd inventory plugin against the lab's two daemons, through ansible-inventory."""
+"""The lxdops.server.lxd inventory plugin against each kind's two daemons (LXD, Incus), through ansible-inventory:
+the primary over its unix socket, the remote over https."""
 
 from __future__ import annotations
 
@@ -99,10 +100,15 @@ def servers(lab):
              "client_cert": lab["client_cert"], "client_key": lab["client_key"]}]
 
 
-def test_two_servers_one_request_each(tmp_path, lab, fleet):
+def subnet_prefix(daemon):
+    """'10.213.57.' from the daemon's bridge subnet '10.213.57.1/24'."""
+    return daemon["subnet"].rsplit(".", 1)[0] + "."
+
+
+def test_two_servers_two_requests_each(tmp_path, lab, fleet):
     data, stderr, requests = inventory(tmp_path, {"servers": servers(lab), "name_regex": fleet})
     assert data is not None, stderr
-    assert requests == ["GET /1.0/instances 200", "GET /1.0/instances 200"]
+    assert requests == ["GET /1.0/instances 200", "GET /1.0 200"] * 2
     hosts = sorted(data["_meta"]["hostvars"])
     assert hosts == sorted([fleet + "web1", fleet + "web2", fleet + "db1", fleet + "replica1"])
     assert members(data, "lxd_server_primary") == sorted([fleet + "web1", fleet + "web2", fleet + "db1"])
@@ -121,10 +127,15 @@ def test_two_servers_one_request_each(tmp_path, lab, fleet):
     assert web1["lxd_config"]["user.role"] == "web" and web1["lxd_devices"]["root"]["pool"] == "default"
     assert web1["lxd_os"] == "busybox" and web1["lxd_snapshots_count"] == 0
     assert web1["ansible_host"] == web1["lxd_addresses"]["eth0"]["inet"][0]
-    assert web1["ansible_host"].startswith("10.213.57.")
+    assert web1["ansible_host"].startswith(subnet_prefix(lab["daemons"]["primary"]))
     server_vars = data["lxd_server_primary"]["vars"]
     assert server_vars["ansible_connection"] == "lxdops.server.lxd"
     assert server_vars["ansible_lxd_url"] == lab["daemons"]["primary"]["url"]
+    assert data["lxd_server_remote"]["vars"]["ansible_lxd_url"] == lab["daemons"]["remote"]["https_url"]
+    # Every host says which daemon it lives on, over the socket and over https alike.
+    for host in hosts:
+        assert hostvars(data, host)["lxd_daemon"] == lab["kind"], host
+    assert members(data, "lxd_daemon_" + lab["kind"]) == hosts
 
 
 def test_filters(tmp_path, lab, fleet):
@@ -146,7 +157,7 @@ def test_all_projects_and_project_filter(tmp_path, lab, fleet):
               "host_format": "{project}-{name}"}
     data, stderr, requests = inventory(tmp_path, config)
     assert data is not None, stderr
-    assert len(requests) == 1
+    assert len(requests) == 2
     assert "%sproj-%sother1" % (fleet, fleet) in data["_meta"]["hostvars"]
     assert members(data, "lxd_project_" + (fleet + "proj").replace("-", "_")) == ["%sproj-%sother1" % (fleet, fleet)]
     data, _err, _req = inventory(tmp_path, dict(config, projects=[fleet + "proj"]))
@@ -155,7 +166,7 @@ def test_all_projects_and_project_filter(tmp_path, lab, fleet):
 
 def test_one_project(tmp_path, lab, fleet):
     data, _err, requests = inventory(tmp_path, {"servers": [dict(servers(lab)[0], project=fleet + "proj")]})
-    assert list(data["_meta"]["hostvars"]) == [fleet + "other1"] and len(requests) == 1
+    assert list(data["_meta"]["hostvars"]) == [fleet + "other1"] and len(requests) == 2
     data, stderr, _req = inventory(tmp_path, {"servers": [dict(servers(lab)[0], project=fleet + "missing")],
                                               "strict": True})
     assert data is None and "does not exist" in stderr
@@ -188,10 +199,11 @@ def test_cache_makes_no_request(tmp_path, lab, fleet):
               "cache_plugin": "ansible.builtin.jsonfile", "cache_connection": str(tmp_path / "cache"),
               "cache_timeout": 3600}
     first, _err, requests = inventory(tmp_path, config, folder_name="cached")
-    assert len(requests) == 2
+    assert len(requests) == 4
     second, _err, requests = inventory(tmp_path, config, folder_name="cached")
     assert requests == []
     assert sorted(second["_meta"]["hostvars"]) == sorted(first["_meta"]["hostvars"])
+    assert hostvars(second, fleet + "web1")["lxd_daemon"] == lab["kind"]
 
 
 def test_unreachable_server(tmp_path, lab, fleet):

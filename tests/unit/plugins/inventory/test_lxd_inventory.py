@@ -75,7 +75,9 @@ def test_host_variables():
     assert "volatile.idmap.next" not in hostvars["lxd_config"]
     assert hostvars["lxd_config"]["volatile.eth0.hwaddr"] == "00:16:3e:00:00:01"
     assert hostvars["lxd_devices"]["root"]["pool"] == "default"
-    assert set(hostvars) == {"lxd_name", "lxd_server", "lxd_project", "lxd_status", "lxd_type", "lxd_location",
+    assert hostvars["lxd_daemon"] == "lxd"
+    assert host_variables(INSTANCE, "primary", "incus")["lxd_daemon"] == "incus"
+    assert set(hostvars) == {"lxd_name", "lxd_server", "lxd_daemon", "lxd_project", "lxd_status", "lxd_type", "lxd_location",
                              "lxd_profiles", "lxd_architecture", "lxd_os", "lxd_release", "lxd_description",
                              "lxd_created_at", "lxd_last_used_at", "lxd_addresses", "lxd_snapshots_count",
                              "lxd_config", "lxd_devices"}
