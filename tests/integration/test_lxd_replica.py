@@ -27,9 +27,32 @@ from ansible_collections.lxdops.server.plugins.module_utils.replica import (
 )
 
 
+@pytest.fixture(scope="session")
+def run_module(run_module, tmp_path_factory):
+    """The lab's run_module with a replication lock of this test session's own.
+
+    The host-wide default lock is shared with every other session on the lab (the other daemon kind's half of
+    the suite among them): waiting for their copies would make timings and lock tests depend on them.
+    """
+    lock_path = str(tmp_path_factory.mktemp("replicate-lock") / "replicate.lock")
+
+    def run(module, params, **kwargs):
+        if module == "lxd_replica":
+            params = dict(params)
+            params.setdefault("lock_path", lock_path)
+        return run_module(module, params, **kwargs)
+    return run
+
+
 @pytest.fixture
 def remote_params(remote_https):
     return dict(remote_https)
+
+
+@pytest.fixture
+def remote_daemon(lab):
+    """The lab's name of this kind's second daemon (for stopping and starting it)."""
+    return lab["pairs"][lab["kind"]]["remote"]
 
 
 @pytest.fixture
@@ -95,16 +118,17 @@ def test_a_running_replica_is_never_overwritten(run_module, primary, remote_unix
     assert read_file(remote_unix, names[1], "/root/local").strip() == "written-on-the-replica"
 
 
-def test_target_daemon_down_then_back(run_module, remote_unix, remote_params, sources, lab_control_module):
+def test_target_daemon_down_then_back(run_module, remote_unix, remote_params, sources, lab_control_module,
+                                      remote_daemon):
     names = sources(1)
     assert not run_module("lxd_replica", dict(instances=names, remote=remote_params)).get("failed")
-    lab_control_module.stop_daemon("remote")
+    lab_control_module.stop_daemon(remote_daemon)
     try:
         result = run_module("lxd_replica", dict(instances=names, remote=remote_params, retries=0))
         assert result["failed"] and "connection refused" in result["msg"]
         assert remote_params["url"] in result["msg"]
     finally:
-        lab_control_module.start_daemon("remote")
+        lab_control_module.start_daemon(remote_daemon)
     # The replica of the first run is intact, and the next run completes.
     again = LXDClient(url=remote_unix.url)
     assert again.get(api_path("instances", names[0])).metadata["status"] == "Stopped"
@@ -148,7 +172,8 @@ def test_bad_input_fails_before_any_request(run_module, params, words):
         assert word in result["msg"]
 
 
-def test_target_daemon_stopped_mid_run(run_module, remote_unix, remote_params, sources, lab_control_module):
+def test_target_daemon_stopped_mid_run(run_module, remote_unix, remote_params, sources, lab_control_module,
+                                       remote_daemon):
     """The snapshot server goes away after the first replica is done: that replica stays, the next run completes."""
     names = sources(3)
     outcome = {}
@@ -169,10 +194,10 @@ def test_target_daemon_stopped_mid_run(run_module, remote_unix, remote_params, s
             time.sleep(0.05)
         else:
             raise AssertionError("the first replica never appeared")
-        lab_control_module.stop_daemon("remote")
+        lab_control_module.stop_daemon(remote_daemon)
         worker.join(300)
     finally:
-        lab_control_module.start_daemon("remote")
+        lab_control_module.start_daemon(remote_daemon)
     result = outcome["result"]
     assert result["failed"] and remote_params["url"] in result["msg"]
     actions = dict((r["name"], r["action"]) for r in result["results"])
@@ -187,7 +212,7 @@ def test_target_daemon_stopped_mid_run(run_module, remote_unix, remote_params, s
 
 
 def kill_daemon(lab_control_module, client):
-    """SIGKILL an LXD daemon (no shutdown of its own), as a power cut or an OOM kill would."""
+    """SIGKILL a daemon (no shutdown of its own), as a power cut or an OOM kill would."""
     pid = client.server_info(refresh=True)["environment"]["server_pid"]
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 30
@@ -211,7 +236,7 @@ def sha256_of(client, name, path):
 # Killed at once (LXD 5.0.2 leaves the instance without its storage volume) or a second in (part of the data).
 @pytest.mark.parametrize("delay", [0, 1.0])
 def test_target_killed_during_a_first_copy(run_module, primary, remote_unix, remote_params, instance,
-                                           lab_control_module, delay):
+                                           lab_control_module, remote_daemon, delay):
     """No unsafe window: whatever a broken first copy leaves never autostarts nor snapshots; the next run completes."""
     name = instance("big", config={"snapshots.schedule": "50 20 * * *", "boot.autostart": True})
     # Enough data that the kill lands during the transfer.
@@ -233,8 +258,8 @@ def test_target_killed_during_a_first_copy(run_module, primary, remote_unix, rem
         kill_daemon(lab_control_module, remote_unix)
         worker.join(300)
     finally:
-        lab_control_module.stop_daemon("remote")  # its dnsmasq, left by the kill
-        lab_control_module.start_daemon("remote")
+        lab_control_module.stop_daemon(remote_daemon)  # its dnsmasq, left by the kill
+        lab_control_module.start_daemon(remote_daemon)
     result = outcome["result"]
     assert result["failed"] and result["results"][0]["action"] == "failed", result
     again = LXDClient(url=remote_unix.url)

@@ -3,7 +3,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""lxdops-replicate (the snapshot_server role's nightly command) between the lab's two daemons, for real."""
+"""lxdops-replicate (the snapshot_server role's nightly command) between the lab's two daemons, for real.
+
+Runs once per daemon kind: LXD to LXD, Incus to Incus (the `lab` fixture's pair).
+"""
 
 from __future__ import annotations
 
@@ -269,6 +272,8 @@ ROLE_PLAY = """
         src: "{{ collection_root }}/roles/snapshot_server/templates/lxdops-replicate.timer.j2"
         dest: "{{ folder }}/lxdops-replicate.timer"
         mode: "0644"
+      vars:
+        snapshot_server__daemon: "{{ lxdops_daemon | lxdops.server.daemon_layout(ansible_facts) }}"
 """
 
 
@@ -295,8 +300,9 @@ def test_role_installs_a_command_that_runs(tmp_path, lab, remote_https, remote_u
         "snapshot_server_command": str(tmp_path / "lxdops-replicate"),
         "snapshot_server_log_file": str(tmp_path / "replicate.log"), "snapshot_server_schedule": "none",
         "snapshot_server_host": "snapshot", "snapshot_server_url": remote_https["url"],
-        "snapshot_server_lxd_dir": lab["daemons"]["primary"]["dir"],
-        "snapshot_server_source_address": "127.0.0.1:8443", "snapshot_server_instances": [name],
+        "lxdops_daemon": lab["kind"], "lxdops_url": lab["daemons"]["primary"]["url"],
+        "snapshot_server_source_address": lab["daemons"]["primary"]["https_url"][len("https://"):],
+        "snapshot_server_instances": [name],
         "snapshot_server__peer_cert": peer_cert,
         "snapshot_server__remote": {"url": remote_https["url"], "client_cert": remote_https["client_cert"],
                                     "client_key": remote_https["client_key"]},
@@ -319,7 +325,8 @@ def test_role_installs_a_command_that_runs(tmp_path, lab, remote_https, remote_u
     assert first.returncode == 0, first.stdout + first.stderr
     again = role_playbook(tmp_path, extra)
     assert again.returncode == 0 and re.search(r"changed=0\s", again.stdout), again.stdout
-    assert "OnCalendar=*:0/15\n" in (tmp_path / "lxdops-replicate.timer").read_text()
+    timer = (tmp_path / "lxdops-replicate.timer").read_text()
+    assert "OnCalendar=*:0/15\n" in timer and ("%s instances" % ("Incus" if lab["kind"] == "incus" else "LXD")) in timer
     settings = json.loads((tmp_path / "etc" / "replicate.json").read_text())
     assert settings["lock_wait"] == 5 and settings["max_age"] == 600
     assert settings["metrics_dir"] == str(tmp_path / "metrics") and settings["projects"] == ["default"]
