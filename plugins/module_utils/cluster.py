@@ -24,6 +24,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.client import (
     split_address,
 )
 from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError, to_lxd_string
+from ansible_collections.lxdops.server.plugins.module_utils.daemon import kind_from_server
 from ansible_collections.lxdops.server.plugins.module_utils.diff import DifferenceTracker
 from ansible_collections.lxdops.server.plugins.module_utils.lxdtime import ZERO_TIME
 from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager
@@ -138,6 +139,13 @@ def normalize_member_config(entries, option="member_config"):
             raise ConfigError("%s.value %r is not accepted; give %s" % (where, entry.get("value"), exc))
         result.append({"entity": entity, "name": entry["name"], "key": entry["key"], "value": value or ""})
     return result
+
+
+def uses_explicit_token(server_info):
+    """Whether the joining server takes the join token in cluster_token: LXD with explicit_trust_token, and Incus
+    (which has no cluster password and no extension that says so)."""
+    return kind_from_server(server_info) == "incus" or \
+        "explicit_trust_token" in ((server_info or {}).get("api_extensions") or [])
 
 
 def join_request(name, cluster_address, certificate, server_address, token, member_config, explicit_token):
@@ -447,7 +455,7 @@ class ClusterMemberManager(Manager):
             return
         address, certificate = self.cluster_certificate(addresses)
         body = join_request(self.name, address, certificate, self.server_address, self.params["cluster_token"],
-                            self.member_config, self.client.has_extension("explicit_trust_token"))
+                            self.member_config, uses_explicit_token(self.client.server_info()))
         try:
             self.write("join", self.client.put, "/1.0/cluster", body, project=False)
         except LXDError as exc:

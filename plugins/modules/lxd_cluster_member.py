@@ -8,11 +8,12 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: lxd_cluster_member
-short_description: Form an LXD cluster and manage its members
+short_description: Form an LXD or Incus cluster and manage its members
 version_added: 0.1.0
 description:
-  - Drives LXD's own clustering - the first server bootstraps the cluster, a new server joins it with a join token
-    issued on the cluster, and members are evacuated, restored, updated and removed.
+  - Drives the daemon's own clustering (LXD's or Incus's, the same API) - the first server bootstraps the cluster, a
+    new server joins it with a join token issued on the cluster (C(lxc cluster add) or C(incus cluster add)), and
+    members are evacuated, restored, updated and removed.
   - The connection options name the server the task talks to. O(state=bootstrapped) and O(state=joined) talk to the
     server that becomes a member (its own daemon); the other states talk to any member of the cluster.
   - Every state returns the members with their status, so a member that is down shows as V(Offline) rather than

@@ -33,6 +33,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.cluster import (
     plan_member_update,
     public_member,
     split_for_members,
+    uses_explicit_token,
 )
 from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError
 
@@ -372,3 +373,13 @@ class NoClient:
 def test_clustered_from_locations():
     assert not is_clustered(NoClient(), {"locations": ["none"]})
     assert is_clustered(NoClient(), {"locations": ["lxd1", "lxd2"]})
+
+
+def test_join_token_field_by_extension_and_on_incus():
+    # Incus has no cluster password and no extension that says so; LXD says it with explicit_trust_token.
+    assert uses_explicit_token({"environment": {"server": "incus"}, "api_extensions": []})
+    assert uses_explicit_token({"api_extensions": ["restrict_dev_incus"]})
+    assert uses_explicit_token({"environment": {"server": "lxd"}, "api_extensions": ["explicit_trust_token"]})
+    assert not uses_explicit_token({"environment": {"server": "lxd"}, "api_extensions": ["clustering_join_token"]})
+    body = join_request("n2", "10.0.0.1:8443", "PEM", None, "tok", [], True)
+    assert body["cluster_token"] == "tok" and "cluster_password" not in body
