@@ -5,9 +5,10 @@
 
 """The failover and failback playbooks between the lab's two daemons, for real.
 
-The lab's remote daemon plays the snapshot server (inventory host lab-snapshot), the lab's primary the primary
-(lab-primary); both are reached through their lxdops_url. Every run names its instances: the default, all, would
-take the other sessions' replicas on the shared lab too.
+The kind's remote daemon plays the snapshot server (inventory host lab-snapshot), reached through its lxdops_url
+(its folder is not the daemon's own); the kind's primary the primary (lab-primary), found from its lxdops_daemon
+alone. Every run names its instances: the default, all, would take the other sessions' replicas on the shared lab
+too.
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ def closed_port():
 
 def run_playbook(tmp_path, lab, name, extra_vars, primary=None, *options, host="lab-snapshot"):
     """ansible-playbook lxdops.server.<name> (or a playbook file) on the lab pair; returns (output, recap of host)."""
-    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
-    primary_vars = dict(local, lxdops_url=lab["daemons"]["primary"]["url"])
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+             "lxdops_daemon": lab["kind"]}
+    primary_vars = dict(local)
     primary_vars.update(primary or {})
     inventory = tmp_path / "inventory.yml"
     inventory.write_text(yaml.safe_dump({"all": {"children": {
@@ -59,7 +61,7 @@ def run_playbook(tmp_path, lab, name, extra_vars, primary=None, *options, host="
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
                ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_HOST_KEY_CHECKING="0",
                ANSIBLE_RETRY_FILES_ENABLED="0")
-    for key in ("LXD_DIR", "LXD_URL"):
+    for key in ("LXD_DIR", "LXD_URL", "INCUS_DIR", "INCUS_SOCKET"):
         env.pop(key, None)
     playbook = name if name.startswith("/") else "lxdops.server." + name
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory),
@@ -85,10 +87,10 @@ def is_rfc3339_now(value):
 
 
 @pytest.fixture(autouse=True)
-def both_daemons(lab_control_module):
+def both_daemons(lab, lab_control_module):
     """Another session's test may be restarting a lab daemon (a kill test): wait until both answer."""
     deadline = time.monotonic() + 180
-    while not all(lab_control_module.answering(name) for name in ("primary", "remote")):
+    while not all(lab_control_module.answering(name) for name in lab["pairs"][lab["kind"]].values()):
         assert time.monotonic() < deadline, "a lab daemon does not answer"
         time.sleep(2)
 
@@ -227,12 +229,12 @@ def stranger_primary(lab, folder):
             "lxdops_client_key": lab["client_key"], "lxdops_server_cert": lab["daemons"]["remote"]["server_cert"]}
 
 
-# How the primary cannot be asked, and what the refusal must say.
+# How the primary cannot be asked, and what the refusal must say ({socket} and {https}: the kind's primary's).
 CANNOT_ASK = {
-    "permission-denied": (unprivileged_primary, r"permission denied on the LXD socket /var/lib/lxd/unix\.socket"),
+    "permission-denied": (unprivileged_primary, r"permission denied on the (LXD |Incus )?socket {socket}"),
     "socket-missing": (socketless_primary, r"/run/lxdops-test-none/unix\.socket.*(No such file|not exist)"),
     "port-closed": (closed_https_primary, r"[Cc]onnection refused by https://127\.0\.0\.1:\d+"),
-    "wrong-certificate": (stranger_primary, r"https://127\.0\.0\.1:8443 presented a certificate .* does not match the "
+    "wrong-certificate": (stranger_primary, r"{https} presented a certificate .* does not match the "
                                             r"pinned server_cert"),
     "host-unreachable": (unreachable_primary, r"(UNREACHABLE|[Ff]ailed to connect)"),
 }
@@ -242,6 +244,8 @@ CANNOT_ASK = {
 def test_refused_when_the_primary_cannot_be_asked_unless_declared_down(tmp_path, lab, pair, how, request):
     name = pair()
     primary_vars, reason = CANNOT_ASK[how]
+    daemon = lab["daemons"]["primary"]
+    reason = reason.replace("{socket}", re.escape(daemon["socket"])).replace("{https}", re.escape(daemon["https_url"]))
     folder = Path(tempfile.mkdtemp(prefix="lxdops-test-"))
     request.addfinalizer(lambda: shutil.rmtree(str(folder), ignore_errors=True))
     primary_vars = primary_vars(lab, folder)
@@ -320,7 +324,8 @@ def test_failback_with_switch_brings_the_data_back(tmp_path, lab, pair, project,
 SYNC_PLAY = """
 - name: The snapshot_server role's profile sync
   hosts: lxd_primary
-  gather_facts: false
+  gather_facts: true
+  gather_subset: [min]
   tasks:
     - name: Profiles of the listed projects
       ansible.builtin.include_role:
@@ -339,9 +344,8 @@ def test_profile_sync_creates_the_project_then_its_profiles(tmp_path, lab, uniqu
                                                         "config": {"limits.cpu": "1"}, "devices": {}})
     play = tmp_path / "sync.yml"
     play.write_text(SYNC_PLAY)
-    extra = {"snapshot_server_host": "lab-snapshot", "snapshot_server_projects": [name],
-             "snapshot_server_lxd_dir": lab["daemons"]["primary"]["dir"],
-             "snapshot_server_peer_lxd_dir": lab["daemons"]["remote"]["dir"]}
+    # The primary's daemon from its lxdops_daemon and facts, the snapshot server's from its lxdops_url.
+    extra = {"snapshot_server_host": "lab-snapshot", "snapshot_server_projects": [name]}
     remote = client(lab, "remote")
 
     output, recap = run_playbook(tmp_path, lab, str(play), extra, None, "--check", host="lab-primary")

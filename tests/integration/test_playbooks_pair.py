@@ -23,14 +23,15 @@ from conftest import ROOT
 
 
 def run_playbook(tmp_path, lab, name, extra_vars):
+    # The daemon from the host's lxdops_daemon alone: nothing in the environment points at it.
     inventory = tmp_path / "inventory.yml"
     inventory.write_text(yaml.safe_dump({"lxd_primary": {"hosts": {"lab-primary": {
-        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable, "lxdops_daemon": lab["kind"]}}}}))
     extra_file = tmp_path / ("extra-%s.yml" % name)
     extra_file.write_text(yaml.safe_dump(extra_vars))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
-               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
-               LXD_DIR=lab["daemons"]["primary"]["dir"])
+    env = dict(((k, v) for k, v in os.environ.items() if k not in ("LXD_DIR", "LXD_URL", "INCUS_DIR", "INCUS_SOCKET")),
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"))
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory),
                            "lxdops.server." + name, "-e", "@%s" % extra_file],
                           env=env, capture_output=True, text=True, timeout=600, check=False)
