@@ -30,6 +30,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tests" / "lab"))
 sys.path.insert(0, str(ROOT / ".build" / "collections"))
 from peers import community_general  # noqa: E402  pylint: disable=wrong-import-position
+import lab as lab_control  # noqa: E402  pylint: disable=wrong-import-position
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import (  # noqa: E402  pylint: disable=wrong-import-position
     LXDClient,
@@ -233,6 +234,8 @@ def report(results, sizes):
 
 def main():
     args = parse_args()
+    # A run on the lab like a test session: while it lasts, another run's lab-up cleans only its own names.
+    lab_control.register_session(os.getpid())
     results = {"repeat": REPEAT, "kinds": {}}
     with tempfile.TemporaryDirectory() as workdir:
         for kind in args.kinds:

@@ -48,6 +48,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 COLLECTIONS = ROOT / ".build" / "collections"
 sys.path.insert(0, str(COLLECTIONS))
+sys.path.insert(0, str(ROOT / "tests" / "lab"))
 
 # pylint: disable=wrong-import-position
 from ansible_collections.lxdops.server.plugins.module_utils.client import (  # noqa: E402
@@ -57,6 +58,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.client import (  # n
     api_path,
 )
 from ansible_collections.lxdops.server.plugins.module_utils.daemon import KIND_FACTS  # noqa: E402
+import lab as lab_control  # noqa: E402
 # pylint: enable=wrong-import-position
 
 LAB = json.loads((ROOT / ".build" / "lab" / "lab.json").read_text())
@@ -479,6 +481,8 @@ def bench_pair(workdir, pair, args):
 
 def main():
     args = parse_args()
+    # A run on the lab like a test session: while it lasts, another run's lab-up cleans only its own names.
+    lab_control.register_session(os.getpid())
     results = {"prefix": PREFIX, "ours_run_by": "ansible-playbook", "kinds": {}}
     with tempfile.TemporaryDirectory() as workdir:
         for kind in args.kinds:
