@@ -7,13 +7,13 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: lxd
-short_description: Run tasks in LXD instances through the LXD REST API
+short_description: Run tasks in LXD or Incus instances through the daemon's REST API
 version_added: 0.1.0
 description:
-  - Runs commands in an LXD instance with the API's exec (over websockets) and moves files with its files API,
-    on the local unix socket or over https.
-  - Needs no C(lxc) command and no configured CLI remote; the same connection options as the modules, usually
-    set by the P(lxdops.server.lxd#inventory) plugin as host and group variables.
+  - Runs commands in an LXD or Incus instance with the API's exec (over websockets) and moves files with its
+    files API, on the local unix socket or over https. Both daemons serve the same API; nothing says which one.
+  - Needs no C(lxc) or C(incus) command and no configured CLI remote; the same connection options as the modules,
+    usually set by the P(lxdops.server.lxd#inventory) plugin as host and group variables.
   - Commands run as root in the instance; use C(become) (with C(sudo) or C(su) in the instance) for other users.
 author:
   - lxdops developers (@lxdops)
@@ -32,8 +32,8 @@ options:
       - name: ansible_lxd_instance
   url:
     description:
-      - The LXD server, V(unix:/path/to/unix.socket) or V(https://host:port). Defaults as for the modules
-        (E(LXD_URL), then the local sockets).
+      - The LXD or Incus server, V(unix:/path/to/unix.socket) or V(https://host:port). Defaults as for the modules
+        (E(LXD_URL), E(LXD_DIR), E(INCUS_SOCKET), E(INCUS_DIR), then LXD's and Incus's default sockets).
     type: str
     env:
       - name: LXD_URL
@@ -41,13 +41,14 @@ options:
       - name: ansible_lxd_url
   client_cert:
     description:
-      - Client certificate for https (default V(~/.config/lxc/client.crt)).
+      - Client certificate for https (default V(client.crt) of the first of V(~/.config/lxc),
+        V(~/snap/lxd/common/config) and V(~/.config/incus) that holds one).
     type: path
     vars:
       - name: ansible_lxd_client_cert
   client_key:
     description:
-      - Key of O(client_cert) (default V(~/.config/lxc/client.key)).
+      - Key of O(client_cert) (default V(client.key) beside the default O(client_cert)).
     type: path
     vars:
       - name: ansible_lxd_client_key
@@ -66,7 +67,7 @@ options:
       - name: ansible_lxd_verify
   project:
     description:
-      - LXD project of the instance.
+      - Project of the instance.
     type: str
     default: default
     vars:
@@ -117,7 +118,7 @@ display = Display()
 
 
 class Connection(ConnectionBase):
-    """Tasks in LXD instances over the REST API."""
+    """Tasks in LXD or Incus instances over the REST API."""
 
     transport = "lxdops.server.lxd"
     has_pipelining = True
@@ -147,7 +148,7 @@ class Connection(ConnectionBase):
         if status != "Running":
             raise AnsibleConnectionFailure("instance %r on %s is %s: start it before running tasks in it"
                                            % (self._instance, self._client.url, status))
-        display.vvv("LXD API connection to %s on %s" % (self._instance, self._client.url), host=self._instance)
+        display.vvv("API connection to %s on %s" % (self._instance, self._client.url), host=self._instance)
         self._connected = True
         return self
 

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The lxdops.server.lxd connection plugin on the lab's Debian system container, beside community.general.lxd."""
+"""The lxdops.server.lxd connection plugin on the lab's Debian system container, on each kind's daemons (LXD and
+Incus, over the socket and https), beside community.general's own connection for the daemon (lxd, incus)."""
 
 from __future__ import annotations
 
@@ -83,14 +84,14 @@ PLAY = """
 """
 
 
-def run_play(tmp_path, inventory_config, extra, env=None, collections=None):
+def run_play(tmp_path, inventory_config, extra, env=None, collections=None, base_env=None):
     folder = tmp_path / ("run-%d" % len(list(tmp_path.glob("run-*"))))
     folder.mkdir()
     (folder / "test.lxd.yml").write_text(yaml.safe_dump(dict({"plugin": "lxdops.server.lxd"}, **inventory_config)))
     (folder / "play.yml").write_text(PLAY)
     (folder / "vars.yml").write_text(yaml.safe_dump(extra))
-    environ = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=":".join([os.path.join(ROOT, ".build", "collections")]
-                                                                 + (collections or [])),
+    environ = dict(base_env or os.environ, ANSIBLE_COLLECTIONS_PATH=":".join(
+        [os.path.join(ROOT, ".build", "collections")] + (collections or [])),
                    ANSIBLE_NOCOLOR="1", ANSIBLE_PYTHON_INTERPRETER="/usr/bin/python3",
                    ANSIBLE_LOCAL_TEMP=str(folder / "tmp"), ANSIBLE_HOST_KEY_CHECKING="0")
     environ.update(env or {})
@@ -103,9 +104,14 @@ def run_play(tmp_path, inventory_config, extra, env=None, collections=None):
 
 
 @pytest.fixture(scope="module")
-def system_container(lab):
+def system_container(lab, lab_control_module):
     """A running Debian bookworm system container (python3, sudo) on the primary daemon."""
     client = LXDClient(url=lab["daemons"]["primary"]["url"])
+    alias = lab["images"]["bookworm"]["alias"]
+    if client.exists(api_path("images", "aliases", alias)) is None:
+        # The lab imports the system-container image into LXD's primary only; its cached tarball serves Incus too.
+        lab_control_module.import_image(lab["pairs"][lab["kind"]]["primary"], lab_control_module.build_bookworm(),
+                                        alias)
     name = lab["prefix"] + "conn"
     client.post("/1.0/instances", {"name": name, "source": {"type": "image",
                                                             "alias": lab["images"]["bookworm"]["alias"]}})
@@ -136,34 +142,36 @@ def extra_vars(target, label, big_file, fetch_dir):
 
 
 @pytest.mark.parametrize("pipelining", ["1", "0"])
-def test_play_over_the_api(tmp_path, lab, system_container, big_file, pipelining):
+def test_play_over_the_api(tmp_path, lab, system_container, big_file, pipelining, daemon_env):
     config = {"name_regex": "^%s$" % system_container}
     proc, recap = run_play(tmp_path, config, extra_vars(system_container, "api" + pipelining, big_file, tmp_path),
-                           env={"ANSIBLE_PIPELINING": pipelining})
+                           env={"ANSIBLE_PIPELINING": pipelining}, base_env=daemon_env)
     assert recap and recap.group(3) == "0" and recap.group(4) == "0", proc.stdout[-4000:] + proc.stderr[-2000:]
     with open(tmp_path / ("big-api%s.bin" % pipelining), "rb") as handle:
         assert hashlib.sha256(handle.read()).hexdigest() == big_file[1]
 
 
-def test_same_play_over_community_general_lxd(tmp_path, lab, system_container, big_file):
-    """The peer connection (lxc exec / lxc file) runs the same play, for comparison."""
-    config = {"name_regex": "^%s$" % system_container, "connection": "community.general.lxd",
-              "compose": {"ansible_lxd_host": "lxd_name"}}
+def test_same_play_over_community_general(tmp_path, lab, system_container, big_file, daemon_env):
+    """The peer connection for the daemon (lxc or incus exec / file) runs the same play, for comparison."""
+    peer = {"lxd": "community.general.lxd", "incus": "community.general.incus"}[lab["kind"]]
+    config = {"name_regex": "^%s$" % system_container, "connection": peer,
+              "compose": {"ansible_%s_host" % lab["kind"]: "lxd_name"}}
     proc, recap = run_play(tmp_path, config, extra_vars(system_container, "peer", big_file, tmp_path),
-                           collections=[community_general()])
+                           collections=[community_general()], base_env=daemon_env)
     assert recap and recap.group(3) == "0" and recap.group(4) == "0", proc.stdout[-4000:] + proc.stderr[-2000:]
 
 
-def test_stopped_instance_is_reported(tmp_path, lab, busybox, run_module, unique, big_file):
+def test_stopped_instance_is_reported(tmp_path, lab, busybox, run_module, unique, big_file, daemon_env):
     name = unique("stopped")
     run_module("lxd_instance", dict(name=name, source=busybox, state="stopped"))
-    proc, recap = run_play(tmp_path, {"name_regex": "^%s$" % name}, extra_vars(name, "x", big_file, tmp_path))
+    proc, recap = run_play(tmp_path, {"name_regex": "^%s$" % name}, extra_vars(name, "x", big_file, tmp_path),
+                           base_env=daemon_env)
     assert recap and recap.group(3) == "1", proc.stdout
     assert "is Stopped" in proc.stdout and "start it" in proc.stdout
 
 
 def test_raw_over_https(tmp_path, lab, remote_https, run_module, busybox, unique):
-    """The second daemon over https: the connection needs only the inventory's variables (no lxc remote)."""
+    """The second daemon over https: the connection needs only the inventory's variables (no CLI remote)."""
     name = unique("https")
     run_module("lxd_instance", dict(remote_https, name=name, source=busybox))
     remote = lab["daemons"]["remote"]
@@ -204,7 +212,7 @@ DELEGATION_PLAY = """
 
 
 @pytest.mark.parametrize("inventory", ["plugin", "static"])
-def test_delegate_to_another_instance(tmp_path, lab, run_module, busybox, unique, inventory):
+def test_delegate_to_another_instance(tmp_path, lab, run_module, busybox, unique, inventory, daemon_env):
     """delegate_to runs in the delegated instance, with hosts from the inventory plugin or written by hand."""
     names = [unique("dela"), unique("delb")]
     for name in names:
@@ -218,7 +226,8 @@ def test_delegate_to_another_instance(tmp_path, lab, run_module, busybox, unique
             (name, {"ansible_connection": "lxdops.server.lxd"}) for name in names)}}))
         source = tmp_path / "hosts.yml"
     (tmp_path / "play.yml").write_text(DELEGATION_PLAY)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"), ANSIBLE_NOCOLOR="1",
+    # No url anywhere: the plugins find the kind's daemon as the modules do (here through LXD_DIR or INCUS_DIR).
+    env = dict(daemon_env, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"))
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(source),
                            "-e", "first=%s second=%s" % tuple(names), str(tmp_path / "play.yml")],
@@ -226,7 +235,7 @@ def test_delegate_to_another_instance(tmp_path, lab, run_module, busybox, unique
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
 
 
-def test_command_past_the_exec_timeout_fails(tmp_path, lab, run_module, busybox, unique):
+def test_command_past_the_exec_timeout_fails(tmp_path, lab, run_module, busybox, unique, daemon_env):
     """ansible_lxd_exec_timeout bounds a command: one that runs longer fails its task with a clear message, in time.
 
     Without it a command may run longer than Ansible's connection timeout (10 s, given to the plugin's timeout).
@@ -237,7 +246,7 @@ def test_command_past_the_exec_timeout_fails(tmp_path, lab, run_module, busybox,
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {name: hostvars}}}))
     (tmp_path / "limited.yml").write_text(yaml.safe_dump({"all": {"hosts": {name: dict(
         hostvars, ansible_lxd_exec_timeout=3)}}}))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"), ANSIBLE_NOCOLOR="1",
+    env = dict(daemon_env, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"))
 
     def raw(inventory, command):
