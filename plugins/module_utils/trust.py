@@ -198,7 +198,7 @@ def token_from_operation(op_metadata, name):
     """The token string `lxc config trust add` prints, from a token operation's metadata."""
     meta = op_metadata or {}
     if not meta.get("secret"):
-        raise LXDError("the server returned a token operation without a secret (is this LXD older than the "
+        raise LXDError("the server returned a token operation without a secret (is this an LXD older than the "
                        "certificate_token API extension?)")
     request = meta.get("request") or {}
     return encode_trust_token(request.get("name") or name, meta.get("fingerprint"), meta.get("addresses") or [],
@@ -241,7 +241,7 @@ def https_address(option, url):
     except LXDError as exc:
         raise ConfigError("%s: %s" % (option, exc.message)) from None
     if scheme != "https":
-        raise ConfigError("%s %r is not accepted: an lxc remote of this kind is reached over https; give "
+        raise ConfigError("%s %r is not accepted: a CLI remote of this kind is reached over https; give "
                           "https://host[:port]" % (option, url))
     return endpoint
 
@@ -313,7 +313,7 @@ def load_lxc_config(text, yaml_module):
 
 
 def dump_lxc_config(config, yaml_module):
-    """YAML as lxc writes it; JSON (which is YAML too) when PyYAML is missing."""
+    """YAML as the CLI writes it; JSON (which is YAML too) when PyYAML is missing."""
     if yaml_module is None:
         return json.dumps(config, indent=2) + "\n"
     return yaml_module.safe_dump(config, default_flow_style=False, sort_keys=False)
@@ -380,7 +380,7 @@ class TrustManager(Manager):
                     raise ConfigError("%s is not used with state=token: a token is for a client whose certificate "
                                       "the server has not seen yet" % option)
             if self.cert_type not in (None, "client"):
-                raise ConfigError("type %r is not accepted with state=token: LXD issues tokens for client "
+                raise ConfigError("type %r is not accepted with state=token: the server issues tokens for client "
                                   "certificates only" % self.cert_type)
         elif state == "absent":
             if remote is not None:
@@ -533,7 +533,7 @@ class TrustManager(Manager):
         wanted = desired_fields(name, self.projects, self.cert_type)
         patch, tracker = plan_certificate(current, wanted)
         if "type" in patch:
-            raise LXDError("the certificate %s is trusted by %s as a %s certificate, and LXD cannot change a "
+            raise LXDError("the certificate %s is trusted by %s as a %s certificate, and the server cannot change a "
                            "certificate's type: remove it (state=absent) and add it again as %s"
                            % (current["fingerprint"], self.client.url, current.get("type"), patch["type"]))
         if not patch:
