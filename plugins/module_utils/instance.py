@@ -152,6 +152,17 @@ def image_source(source):
     return body
 
 
+def merged(base, changes):
+    """A copy of base with changes applied: a key given None is removed (a copied instance's config or devices)."""
+    result = dict(base or {})
+    for key, value in changes.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = value
+    return result
+
+
 def describe_source(source):
     """The source option as a reader names it in an error (source.alias 'x' on server y)."""
     for key in ("alias", "fingerprint", "instance"):
@@ -270,22 +281,9 @@ class InstanceManager(Manager):
             body["ephemeral"] = origin.get("ephemeral", False)
             body["description"] = origin.get("description", "")
             body["type"] = origin.get("type", instance_type)
-        if self.config:
-            config = dict(body.get("config") or {})
-            for key, value in self.config.items():
-                if value is None:
-                    config.pop(key, None)
-                else:
-                    config[key] = value
-            body["config"] = config
-        if self.devices:
-            devices = dict(body.get("devices") or {})
-            for key, value in self.devices.items():
-                if value is None:
-                    devices.pop(key, None)
-                else:
-                    devices[key] = value
-            body["devices"] = devices
+        for section, given in (("config", self.config), ("devices", self.devices)):
+            if given:
+                body[section] = merged(body.get(section), given)
         if p["profiles"] is not None:
             body["profiles"] = p["profiles"]
         if p["description"] is not None:
