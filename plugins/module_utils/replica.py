@@ -116,6 +116,21 @@ def replica_config(current, target_config, source_schedule, local=None, incomple
     return config
 
 
+def replica_devices(source_devices, current_devices):
+    """The source's devices for the replica, each disk on the pool the target put it on. Pure.
+
+    A target that lacks a source disk's pool puts the copy on a pool of its own (its default profile's), and a
+    disk's pool cannot change on an existing instance: giving the source's pool back would fail every refresh.
+    """
+    devices = dict(source_devices or {})
+    for name, device in devices.items():
+        current = (current_devices or {}).get(name) or {}
+        if device.get("type") == "disk" and current.get("type") == "disk" and current.get("pool") and \
+                device.get("pool") != current.get("pool"):
+            devices[name] = dict(device, pool=current["pool"])
+    return devices
+
+
 def local_state(config):
     """The per-server keys an instance carries ({key: value})."""
     return dict((k, v) for k, v in (config or {}).items() if k in SERVER_LOCAL_KEYS and v)
@@ -493,9 +508,11 @@ class Replicator:
         if source_instance is not None:
             base = dict((k, v) for k, v in current.items() if is_volatile(k))
             base.update(without_volatile(source_instance.get("config")))
-            for field in ("devices", "profiles", "description"):
+            for field in ("profiles", "description"):
                 if field in source_instance:
                     body[field] = source_instance[field]
+            if "devices" in source_instance:
+                body["devices"] = replica_devices(source_instance["devices"], instance.get("devices"))
         else:
             base = current
         body["config"] = replica_config(base, self.target_config, source_schedule, local)

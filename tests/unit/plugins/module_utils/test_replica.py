@@ -30,6 +30,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.replica import (
     plan,
     replica_body,
     replica_config,
+    replica_devices,
 )
 
 
@@ -204,6 +205,19 @@ def test_replica_config_after_a_refresh_brought_the_source_config_back():
                       REPLICA_KEY: "true"}
     # A source without a schedule leaves no stale saved value.
     assert SAVED_SCHEDULE_KEY not in replica_config(config, effective_target_config(None), None)
+
+
+def test_replica_disks_stay_on_the_pool_the_target_chose():
+    source = {"root": {"type": "disk", "path": "/", "pool": "fast"}, "data": {"type": "disk", "path": "/srv",
+                                                                           "source": "/srv"},
+              "eth0": {"type": "nic", "network": "br0"}}
+    current = {"root": {"type": "disk", "path": "/", "pool": "default"}}
+    devices = replica_devices(source, current)
+    assert devices["root"] == {"type": "disk", "path": "/", "pool": "default"}
+    assert devices["data"] == source["data"] and devices["eth0"] == source["eth0"]
+    # A new disk, or one on the same pool, is the source's.
+    assert replica_devices(source, {}) == source
+    assert replica_devices(source, {"root": dict(source["root"])}) == source
 
 
 class _Target:
