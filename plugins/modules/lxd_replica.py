@@ -8,11 +8,16 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: lxd_replica
-short_description: Copy or refresh instances to another LXD server (the snapshot server)
+short_description: Copy or refresh instances to another LXD or Incus server (the snapshot server)
 version_added: 0.1.0
 description:
   - Copies instances of this server (the connection options) to O(remote) the first time, and refreshes the
     copies afterwards (what C(lxc copy --refresh c remote:c) does), with the target pulling from this server.
+  - Works between two LXD servers, between two Incus servers, and from LXD to Incus (the way
+    C(lxdops.server.migrate) moves instances to Incus). The target needs no trust of the source - it pulls with the
+    secrets of the source's migration operation - but the client that runs this module must be trusted by both.
+    A target that lacks a pool the source uses puts the copy on its own default profile's pool, and the copy stays
+    there through refreshes.
   - A running source is refreshed as it runs. A running replica is never overwritten - it is skipped, reported,
     and the task fails at the end so the run does not look complete.
   - A replica that was failed over (it carries C(user.lxdops.failed_over)) is never overwritten, even when it is
