@@ -135,7 +135,7 @@ def median(values):
 
 
 def ratio(numerator, denominator):
-    return round(numerator / denominator, 2) if denominator else None
+    return round(numerator / denominator, 2) if denominator and numerator else None
 
 
 # ------------------------------------------------------------------ setup and cleanup
@@ -283,8 +283,8 @@ def run_ours(workdir, pair, names, parallel):
     return elapsed, result
 
 
-def run_peer(pair, conf, names):
-    """The serial CLI loop; wall seconds."""
+def run_peer(pair, conf, names, errors=None):
+    """The serial CLI loop; wall seconds, or None when it failed and `errors` collects why."""
     env = dict(os.environ)
     env[pair.source["dir_env"]] = pair.source["dir"]
     env[KIND_FACTS[pair.kind]["cli_conf_env"]] = str(conf)
@@ -292,6 +292,9 @@ def run_peer(pair, conf, names):
     proc = subprocess.run(["bash", "-c", PEER % (" ".join(names), pair.cli, LXC_REMOTE, PEER_SUFFIX)],
                           env=env, capture_output=True, text=True, check=False)
     elapsed = time.monotonic() - started
+    if proc.returncode != 0 and errors is not None:
+        errors.append(proc.stderr.strip()[-300:])
+        return None
     if proc.returncode != 0:
         raise SystemExit("%s copy --refresh failed:\n" % pair.cli + proc.stdout[-2000:] + proc.stderr[-2000:])
     return elapsed
@@ -335,7 +338,8 @@ def bench_many(workdir, pair, conf, args):
     labels = ["parallel=%d" % p for p in args.parallel]
     contenders = list(zip(labels, args.parallel)) + [("peer", None)]
     first_ours, _result = run_ours(workdir, pair, names, args.parallel[0])
-    first_peer = run_peer(pair, conf, names)
+    peer_errors = []
+    first_peer = run_peer(pair, conf, names, peer_errors)
     runs = dict((label, []) for label, _p in contenders)
     last_change = {}
     seq = 0
@@ -346,18 +350,24 @@ def bench_many(workdir, pair, conf, args):
             seq += 1
             change = change_small(pair, names, args.change_kb * 1024, seq)
             if parallel is None:
-                runs[label].append(run_peer(pair, conf, names))
-                last_change["peer"] = change
+                # A failed loop is counted and the rounds go on: the CLI's own failures are part of the result.
+                runs[label].append(run_peer(pair, conf, names, peer_errors))
+                if runs[label][-1] is not None:
+                    last_change["peer"] = change
             else:
                 runs[label].append(run_ours(workdir, pair, names, parallel)[0])
                 last_change["ours"] = change
-            print("  %s round %d %-11s %6.2f s" % (pair.kind, round_index + 1, label, runs[label][-1]), flush=True)
+            print("  %s round %d %-11s %s" % (pair.kind, round_index + 1, label,
+                                              "failed" if runs[label][-1] is None else "%6.2f s" % runs[label][-1]),
+                  flush=True)
     check_small(pair, names, last_change)
-    peer_median = median(runs["peer"])
+    peer_ok = [x for x in runs["peer"] if x is not None]
+    peer_median = median(peer_ok) if peer_ok else None
     result = {"instances": args.count, "rounds": args.rounds, "change_kb": args.change_kb, "setup_s": round(setup, 1),
               "first_copy_s": {"ours parallel=%d" % args.parallel[0]: round(first_ours, 2),
-                               "peer": round(first_peer, 2)},
-              "peer": {"median_s": peer_median, "runs_s": [round(x, 2) for x in runs["peer"]]}}
+                               "peer": first_peer if first_peer is None else round(first_peer, 2)},
+              "peer": {"median_s": peer_median, "runs_s": [x if x is None else round(x, 2) for x in runs["peer"]],
+                       "failed_runs": len(peer_errors), "errors": peer_errors}}
     for label in labels:
         result["ours " + label] = {"median_s": median(runs[label]), "runs_s": [round(x, 2) for x in runs[label]],
                                    "ratio_peer_over_ours": ratio(peer_median, median(runs[label]))}
@@ -435,10 +445,14 @@ def report(results):
     for key in [k for k in many[0] if k.startswith("ours ")]:
         row("lxd_replica " + key[5:], ["%.2f s (%s)" % (m[key]["median_s"], m[key]["ratio_peer_over_ours"])
                                        for m in many])
-    row("CLI copy --refresh loop", ["%.2f s" % m["peer"]["median_s"] for m in many])
+    row("CLI copy --refresh loop", [("%.2f s" % m["peer"]["median_s"] if m["peer"]["median_s"] else "-")
+                                    + (" (%d failed)" % m["peer"]["failed_runs"] if m["peer"]["failed_runs"] else "")
+                                    for m in many])
     first_key = [k for k in many[0]["first_copy_s"] if k != "peer"][0]
-    row("first copy: %s / loop" % first_key[5:], ["%.2f s / %.2f s" % (m["first_copy_s"][first_key],
-                                                                        m["first_copy_s"]["peer"]) for m in many])
+    row("first copy: %s / loop" % first_key[5:], ["%.2f s / %s" % (m["first_copy_s"][first_key],
+                                                                    "failed" if m["first_copy_s"]["peer"] is None
+                                                                    else "%.2f s" % m["first_copy_s"]["peer"])
+                                                   for m in many])
     large = [results["kinds"][k].get("large") for k in kinds]
     if not all(large):
         return
