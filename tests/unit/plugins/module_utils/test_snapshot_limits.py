@@ -16,6 +16,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.limits import (
     LIMIT_OPTIONS,
     normalize_limits,
     plan_device,
+    unknown_config_keys,
     usage,
 )
 from ansible_collections.lxdops.server.plugins.module_utils.lxdtime import format_rfc3339
@@ -102,3 +103,31 @@ def test_usage_like_lxc_info():
                             "processes": 3, "disk": {"root": 1024},
                             "network": {"eth0": {"bytes_received": 1, "bytes_sent": 2, "packets_received": 3,
                                                  "packets_sent": 4}}}
+
+
+class _ListingClient:
+    """Stands in for a server: has_extension and the config keys it lists under /1.0/metadata/configuration."""
+
+    def __init__(self, extensions, instance_keys=()):
+        self.extensions = extensions
+        self.instance_keys = instance_keys
+        self.requests = []
+
+    def has_extension(self, name):
+        return name in self.extensions
+
+    def get(self, path, **_kwargs):
+        self.requests.append(path)
+        keys = [dict((key, {"type": "string"}) for key in self.instance_keys)]
+        return type("R", (), {"metadata": {"configs": {"instance": {"resource-limits": {"keys": keys}}}}})()
+
+
+def test_unknown_keys_only_from_a_server_that_lists_its_keys():
+    incus = _ListingClient(["metadata_configuration"], ["limits.cpu", "limits.disk.priority"])
+    assert unknown_config_keys(incus, ["limits.cpu", "limits.network.priority"]) == ["limits.network.priority"]
+    assert incus.requests == ["/1.0/metadata/configuration"]
+    # A server that lists nothing (LXD 5.0) is not second-guessed: its answer to the write is the check.
+    lxd = _ListingClient([])
+    assert unknown_config_keys(lxd, ["limits.network.priority"]) == [] and lxd.requests == []
+    # Nothing to set, nothing asked.
+    assert unknown_config_keys(incus, []) == [] and len(incus.requests) == 1
