@@ -11,7 +11,9 @@ import os
 import re
 import subprocess
 import sys
+import time
 
+import pytest
 import yaml
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import api_path
@@ -48,6 +50,15 @@ PLAY = """
           boot.autostart: false
           limits.memory: 128MB
 """
+
+
+@pytest.fixture(autouse=True)
+def both_daemons(lab, lab_control_module):
+    """Another session's test may be restarting a lab daemon (a kill test): wait until the kind's pair answers."""
+    deadline = time.monotonic() + 180
+    while not all(lab_control_module.answering(name) for name in lab["pairs"][lab["kind"]].values()):
+        assert time.monotonic() < deadline, "a lab daemon does not answer"
+        time.sleep(2)
 
 
 def playbook(tmp_path, text, extra_vars, *options):
