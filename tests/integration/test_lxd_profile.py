@@ -18,6 +18,7 @@ from bad_config_values import BAD
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, api_path
 from ansible_collections.lxdops.server.plugins.module_utils.daemon import LAYOUTS
 
+
 def profile(client, name):
     return client.get(api_path("profiles", name)).metadata
 
