@@ -637,7 +637,7 @@ class TrustManager(Manager):
                 self.ensure_owner(paths["client_key"], 0o600)
             fingerprint = certificate_fingerprint(pem) if pem else None
             trusted = self.present(pem, fingerprint, self.name,
-                                 new_name="%s@%s" % (remote["user"], socket.gethostname()))
+                                   new_name="%s@%s" % (remote["user"], socket.gethostname()))
             server_pem = (self.client.server_info().get("environment") or {}).get("certificate")
             if not server_pem:
                 raise LXDError("%s did not show its certificate (environment.certificate of GET /1.0)"

@@ -90,8 +90,8 @@ def run_play(tmp_path, inventory_config, extra, env=None, collections=None, base
     (folder / "test.lxd.yml").write_text(yaml.safe_dump(dict({"plugin": "lxdops.server.lxd"}, **inventory_config)))
     (folder / "play.yml").write_text(PLAY)
     (folder / "vars.yml").write_text(yaml.safe_dump(extra))
-    environ = dict(base_env or os.environ, ANSIBLE_COLLECTIONS_PATH=":".join(
-        [os.path.join(ROOT, ".build", "collections")] + (collections or [])),
+    paths = ":".join([os.path.join(ROOT, ".build", "collections")] + (collections or []))
+    environ = dict(base_env or os.environ, ANSIBLE_COLLECTIONS_PATH=paths,
                    ANSIBLE_NOCOLOR="1", ANSIBLE_PYTHON_INTERPRETER="/usr/bin/python3",
                    ANSIBLE_LOCAL_TEMP=str(folder / "tmp"), ANSIBLE_HOST_KEY_CHECKING="0")
     environ.update(env or {})

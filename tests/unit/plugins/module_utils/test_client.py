@@ -512,17 +512,19 @@ def test_container_paths(path, old):
     assert is_container_path(path) is old
 
 
+def _only(path):
+    return lambda candidate: candidate == path
+
+
 def test_default_client_pair_is_the_first_cli_folder_holding_one():
     home = "/home/u"
-    assert default_client_pair(home, isfile=lambda p: False) == ("/home/u/.config/lxc/client.crt",
-                                                                 "/home/u/.config/lxc/client.key")
-    incus_only = lambda p: p == "/home/u/.config/incus/client.crt"  # noqa: E731
-    assert default_client_pair(home, isfile=incus_only) == ("/home/u/.config/incus/client.crt",
-                                                            "/home/u/.config/incus/client.key")
-    both = lambda p: p.endswith("client.crt")  # noqa: E731
-    assert default_client_pair(home, isfile=both)[0] == "/home/u/.config/lxc/client.crt"
-    snap = lambda p: p == "/home/u/snap/lxd/common/config/client.crt"  # noqa: E731
-    assert default_client_pair(home, isfile=snap)[0] == "/home/u/snap/lxd/common/config/client.crt"
+    assert default_client_pair(home, isfile=_only(None)) == ("/home/u/.config/lxc/client.crt",
+                                                             "/home/u/.config/lxc/client.key")
+    assert default_client_pair(home, isfile=_only("/home/u/.config/incus/client.crt")) == (
+        "/home/u/.config/incus/client.crt", "/home/u/.config/incus/client.key")
+    assert default_client_pair(home, isfile=lambda p: p.endswith("client.crt"))[0] == "/home/u/.config/lxc/client.crt"
+    snap = "/home/u/snap/lxd/common/config/client.crt"
+    assert default_client_pair(home, isfile=_only(snap))[0] == snap
 
 
 class _Answering(LXDClient):
