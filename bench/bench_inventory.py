@@ -228,8 +228,8 @@ def report(results, sizes):
         for label in (OURS, PEER):
             failed = [size for size in sizes if "failed" in results["kinds"][k]["sizes"][str(size)][label]]
             for size in failed:
-                print("%s, %d instances, %s failed: %s" % (KIND_FACTS[k]["name"], size, label,
-                                                          results["kinds"][k]["sizes"][str(size)][label]["failed"]))
+                why = results["kinds"][k]["sizes"][str(size)][label]["failed"]
+                print("%s, %d instances, %s failed: %s" % (KIND_FACTS[k]["name"], size, label, why))
 
 
 def main():

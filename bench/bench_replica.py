@@ -449,10 +449,11 @@ def report(results):
                                     + (" (%d failed)" % m["peer"]["failed_runs"] if m["peer"]["failed_runs"] else "")
                                     for m in many])
     first_key = [k for k in many[0]["first_copy_s"] if k != "peer"][0]
-    row("first copy: %s / loop" % first_key[5:], ["%.2f s / %s" % (m["first_copy_s"][first_key],
-                                                                    "failed" if m["first_copy_s"]["peer"] is None
-                                                                    else "%.2f s" % m["first_copy_s"]["peer"])
-                                                   for m in many])
+
+    def first(copies):
+        peer = "failed" if copies["peer"] is None else "%.2f s" % copies["peer"]
+        return "%.2f s / %s" % (copies[first_key], peer)
+    row("first copy: %s / loop" % first_key[5:], [first(m["first_copy_s"]) for m in many])
     large = [results["kinds"][k].get("large") for k in kinds]
     if not all(large):
         return
@@ -462,9 +463,8 @@ def report(results):
     row("", heads)
     for pool in ("btrfs", "dir"):
         for mode in ("change", "change+snapshot"):
-            row("%s, %s" % (pool, mode), ["%.2f s (refresh %.2f s)" % (part[pool][mode]["median_s"],
-                                                                      part[pool][mode]["refresh_median_s"])
-                                         for part in large])
+            cells = [(part[pool][mode]["median_s"], part[pool][mode]["refresh_median_s"]) for part in large]
+            row("%s, %s" % (pool, mode), ["%.2f s (refresh %.2f s)" % cell for cell in cells])
     for mode in ("change", "change+snapshot"):
         row("dir / btrfs refresh, %s" % mode, [str(part["ratio_dir_over_btrfs"][mode]["refresh"]) for part in large])
     row("first copy (one snapshot) btrfs/dir", ["%.2f s / %.2f s" % (part["first_copy_s"]["btrfs"],
