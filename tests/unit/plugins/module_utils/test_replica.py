@@ -208,8 +208,8 @@ def test_replica_config_after_a_refresh_brought_the_source_config_back():
 
 
 def test_replica_disks_stay_on_the_pool_the_target_chose():
-    source = {"root": {"type": "disk", "path": "/", "pool": "fast"}, "data": {"type": "disk", "path": "/srv",
-                                                                           "source": "/srv"},
+    source = {"root": {"type": "disk", "path": "/", "pool": "fast"},
+              "data": {"type": "disk", "path": "/srv", "source": "/srv"},
               "eth0": {"type": "nic", "network": "br0"}}
     current = {"root": {"type": "disk", "path": "/", "pool": "default"}}
     devices = replica_devices(source, current)
