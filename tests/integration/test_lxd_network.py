@@ -23,28 +23,35 @@ def bridge_name(primary):
         primary.delete(api_path("networks", name))
 
 
-def test_bridge_create_update_delete(run_module, primary, bridge_name):
-    params = dict(name=bridge_name, config={"ipv4.address": "10.213.90.1/24", "ipv4.nat": False,
+@pytest.fixture
+def subnet(lab):
+    """Bridge addresses of this daemon kind's tests: the LXD and Incus halves run side by side on one host."""
+    third = {"lxd": 90, "incus": 80}[lab["kind"]]
+    return lambda n: "10.213.%d.1/24" % (third + n)
+
+
+def test_bridge_create_update_delete(run_module, primary, bridge_name, subnet):
+    params = dict(name=bridge_name, config={"ipv4.address": subnet(0), "ipv4.nat": False,
                                             "ipv6.address": "none"}, description="test bridge")
     check = run_module("lxd_network", params, check=True)
     assert check["changed"] and primary.exists(api_path("networks", bridge_name)) is None
     first = run_module("lxd_network", params)
     assert first["changed"] and first["network"]["type"] == "bridge"
     config = primary.get(api_path("networks", bridge_name)).metadata["config"]
-    assert config["ipv4.address"] == "10.213.90.1/24" and config["ipv4.nat"] == "false"
+    assert config["ipv4.address"] == subnet(0) and config["ipv4.nat"] == "false"
     second = run_module("lxd_network", params)
     assert not second["changed"] and second["_requests"] == 1
-    result = run_module("lxd_network", dict(name=bridge_name, config={"ipv4.address": "10.213.91.1/24",
+    result = run_module("lxd_network", dict(name=bridge_name, config={"ipv4.address": subnet(1),
                                                                       "ipv4.dhcp": None}))
     assert result["changed"]
-    assert result["diff"] == {"before": {"config": {"ipv4.address": "10.213.90.1/24"}},
-                              "after": {"config": {"ipv4.address": "10.213.91.1/24"}}}
+    assert result["diff"] == {"before": {"config": {"ipv4.address": subnet(0)}},
+                              "after": {"config": {"ipv4.address": subnet(1)}}}
     assert run_module("lxd_network", dict(name=bridge_name, state="absent"))["changed"]
     assert primary.exists(api_path("networks", bridge_name)) is None
 
 
-def test_network_in_use_is_not_deleted(run_module, primary, bridge_name, unique):
-    run_module("lxd_network", dict(name=bridge_name, config={"ipv4.address": "10.213.92.1/24", "ipv4.nat": False,
+def test_network_in_use_is_not_deleted(run_module, primary, bridge_name, unique, subnet):
+    run_module("lxd_network", dict(name=bridge_name, config={"ipv4.address": subnet(2), "ipv4.nat": False,
                                                              "ipv6.address": "none"}))
     profile = unique("onbridge")
     run_module("lxd_profile", dict(name=profile, devices={"eth0": {"type": "nic", "network": bridge_name,
