@@ -92,8 +92,8 @@ def variables_table(role, options, defaults):
     rows = ["| variable | default | what it is |", "|---|---|---|"]
     for name in sorted(options):
         spec = options[name]
-        rows.append("| `%s` | %s | %s |" % (name, shown_default(name, spec, defaults),
-                                             first_line(spec.get("description")).replace("|", "\\|")))
+        what = first_line(spec.get("description")).replace("|", "\\|")
+        rows.append("| `%s` | %s | %s |" % (name, shown_default(name, spec, defaults), what))
     return "\n".join([BEGIN, "", "\n".join(rows), "", END])
 
 
