@@ -45,13 +45,24 @@ def pytest_configure(config):
 def pytest_generate_tests(metafunc):
     if "daemon_kind" not in metafunc.fixturenames:
         return
-    chosen = metafunc.config.getoption("--daemon")
-    kinds = [k for k in KINDS if chosen in ("both", k)]
+    kinds = list(KINDS)
     marker = metafunc.definition.get_closest_marker("daemons")
     if marker:
         kinds = [k for k in kinds if k in marker.args]
     # Session scope: each kind's session fixtures are made once, and tests run grouped by kind.
     metafunc.parametrize("daemon_kind", kinds, indirect=True, scope="session")
+
+
+def pytest_collection_modifyitems(config, items):
+    """--daemon: the other kind's tests are deselected (not skipped: they are not this run's to report)."""
+    chosen = config.getoption("--daemon")
+    if chosen == "both":
+        return
+    other = [item for item in items if getattr(item, "callspec", None) is not None
+             and item.callspec.params.get("daemon_kind", chosen) != chosen]
+    if other:
+        config.hook.pytest_deselected(items=other)
+        items[:] = [item for item in items if item not in other]
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import random
+import subprocess
 import uuid
 
 import pytest
@@ -24,9 +26,14 @@ def bridge_name(primary):
 
 
 @pytest.fixture
-def subnet(lab):
-    """Bridge addresses of this daemon kind's tests: the LXD and Incus halves run side by side on one host."""
-    third = {"lxd": 90, "incus": 80}[lab["kind"]]
+def subnet(primary):
+    """Bridge addresses no network of the host uses now (the LXD and Incus halves run side by side; a network left
+    by an interrupted run keeps its subnet)."""
+    used = set(line.split()[0] for line in subprocess.run(["ip", "-4", "-o", "route", "show"], capture_output=True,
+                                                          text=True, check=True).stdout.splitlines() if line)
+    free = [third for third in range(64, 128) if "10.213.%d.0/24" % third not in used
+            and "10.213.%d.0/24" % (third + 1) not in used and "10.213.%d.0/24" % (third + 2) not in used]
+    third = random.choice(free[:-2])
     return lambda n: "10.213.%d.1/24" % (third + n)
 
 
@@ -51,14 +58,19 @@ def test_bridge_create_update_delete(run_module, primary, bridge_name, subnet):
 
 
 def test_network_in_use_is_not_deleted(run_module, primary, bridge_name, unique, subnet):
-    run_module("lxd_network", dict(name=bridge_name, config={"ipv4.address": subnet(2), "ipv4.nat": False,
-                                                             "ipv6.address": "none"}))
+    created = run_module("lxd_network", dict(name=bridge_name, config={"ipv4.address": subnet(2), "ipv4.nat": False,
+                                                                       "ipv6.address": "none"}))
+    assert created["changed"] and not created.get("failed"), created.get("msg")
     profile = unique("onbridge")
-    run_module("lxd_profile", dict(name=profile, devices={"eth0": {"type": "nic", "network": bridge_name,
-                                                                   "name": "eth0"}}))
-    result = run_module("lxd_network", dict(name=bridge_name, state="absent"))
-    assert result["failed"] and profile in result["msg"]
-    run_module("lxd_profile", dict(name=profile, state="absent"))
+    used = run_module("lxd_profile", dict(name=profile, devices={"eth0": {"type": "nic", "network": bridge_name,
+                                                                          "name": "eth0"}}))
+    try:
+        assert not used.get("failed"), used.get("msg")
+        result = run_module("lxd_network", dict(name=bridge_name, state="absent"))
+        assert result.get("failed") and profile in result["msg"], result
+    finally:
+        # The profile goes first, so that the fixture can delete the network.
+        run_module("lxd_profile", dict(name=profile, state="absent"))
 
 
 def test_host_interfaces_are_never_touched(run_module, primary):
