@@ -105,6 +105,18 @@ def is_container_path(path):
     return path.partition("?")[0].rstrip("/").split("/")[:3] == ["", "1.0", "containers"]
 
 
+# How long a request refused because the instance is busy with another operation is sent again.
+BUSY_WAIT = 30
+BUSY_MESSAGE = re.compile(r"Instance is busy running an? \S+ operation")
+
+
+def is_busy_refusal(status_code, envelope):
+    """The daemon's refusal of a request on an instance that another operation holds (nothing was done)."""
+    if status_code < 400 and envelope.get("type") != "error":
+        return False
+    return bool(BUSY_MESSAGE.search(str(envelope.get("error") or "")))
+
+
 def api_path(*segments):
     """Build '/1.0/a/b' from segments, quoting each (names may hold spaces or '/')."""
     return "/1.0/" + "/".join(quote(str(s), safe="") for s in segments)
@@ -544,7 +556,7 @@ class LXDClient:
     # ------------------------------------------------------------ requests
 
     def request(self, method, path, params=None, body=None, etag=None, project=True, wait=True,
-                timeout=None, allow_trust=True):
+                timeout=None, allow_trust=True, busy_until=None):
         """Send one request; wait for its operation when it is asynchronous and `wait` is set.
 
         `project`: True adds this client's project, False sends none, a string sends that one.
@@ -567,6 +579,13 @@ class LXDClient:
             headers["Content-Type"] = "application/json"
         raw = self._send(method, path, params, data, headers, timeout)
         envelope = self._decode(raw, method, path)
+        busy_until = busy_until or time.monotonic() + BUSY_WAIT
+        while is_busy_refusal(raw.status_code, envelope) and time.monotonic() < busy_until:
+            # The daemon refused it at once because another operation holds the instance (a stop that follows a
+            # failed start, say): nothing was done, so sending it again once that ends is safe.
+            time.sleep(0.5)
+            raw = self._send(method, path, params, data, headers, timeout)
+            envelope = self._decode(raw, method, path)
         if raw.status_code >= 400 or envelope.get("type") == "error":
             status = envelope.get("error_code") or raw.status_code
             if status == 403 and self.scheme == "https" and allow_trust and self._may_trust():
@@ -578,7 +597,16 @@ class LXDClient:
         response = Response(raw.status_code, envelope.get("metadata"), raw.headers.get("ETag"),
                             envelope.get("operation") or None)
         if envelope.get("type") == "async" and wait:
-            response.metadata = self.wait_operation(response.operation, what="%s %s" % (method, path), timeout=timeout)
+            try:
+                response.metadata = self.wait_operation(response.operation, what="%s %s" % (method, path),
+                                                        timeout=timeout)
+            except LXDError as exc:
+                # An operation that could not even begin because another holds the instance changed nothing.
+                if not BUSY_MESSAGE.search(exc.message) or time.monotonic() >= busy_until:
+                    raise
+                time.sleep(0.5)
+                return self.request(method, path, params=params, body=body, etag=etag, project=project, wait=wait,
+                                    timeout=timeout, allow_trust=allow_trust, busy_until=busy_until)
         return response
 
     def get(self, path, **kwargs):

@@ -74,6 +74,10 @@ def option_defaults():
     return dict((k, v["default"]) for k, v in instance_options().items() if "default" in v)
 
 
+# The daemon's answer to a stop of an instance that is no longer running (LXD and Incus).
+ALREADY_STOPPED = "The instance is already stopped"
+
+
 class EntryContext:
     """What a manager needs from a module, for one instance of a list converged in one module run.
 
@@ -449,6 +453,9 @@ class InstanceManager(Manager):
         try:
             self.change_state("stop", force=force)
         except LXDError as exc:
+            # It stopped by itself since it was read (a start that failed, its command ending): what was asked.
+            if ALREADY_STOPPED in (exc.error or exc.message):
+                return
             if force:
                 raise
             raise LXDError("instance %r did not stop within %d seconds (%s); set force_stop=true to stop it "

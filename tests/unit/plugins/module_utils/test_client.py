@@ -572,3 +572,11 @@ def test_container_paths_are_refused_on_incus_only(cert_pair):
     lxd = _Answering({"auth": "trusted", "environment": {"server": "lxd"}}, url="unix:/nonexistent", environ={})
     lxd._refuse_container_paths("GET", "/1.0/containers/c1")
     incus._refuse_container_paths("GET", "/1.0/instances/c1")
+
+
+def test_busy_instance_refusals_are_told_apart():
+    from ansible_collections.lxdops.server.plugins.module_utils.client import is_busy_refusal
+    busy = {"type": "error", "error": 'Failed to create instance update operation: Instance is busy running a "stop" operation'}
+    assert is_busy_refusal(400, busy)
+    assert not is_busy_refusal(400, {"type": "error", "error": "Instance not found"})
+    assert not is_busy_refusal(200, {"type": "sync", "metadata": {}})
