@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -205,3 +206,12 @@ def instance(run_module, busybox, unique):
         assert not result.get("failed"), result.get("msg")
         return name
     return make
+
+
+@pytest.fixture
+def pair_answering(lab, lab_control_module):
+    """Another session's test may be restarting a lab daemon (a kill test): wait until the kind's pair answers."""
+    deadline = time.monotonic() + 180
+    while not all(lab_control_module.answering(name) for name in lab["pairs"][lab["kind"]].values()):
+        assert time.monotonic() < deadline, "a lab daemon does not answer"
+        time.sleep(2)

@@ -21,7 +21,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -87,12 +86,8 @@ def is_rfc3339_now(value):
 
 
 @pytest.fixture(autouse=True)
-def both_daemons(lab, lab_control_module):
-    """Another session's test may be restarting a lab daemon (a kill test): wait until both answer."""
-    deadline = time.monotonic() + 180
-    while not all(lab_control_module.answering(name) for name in lab["pairs"][lab["kind"]].values()):
-        assert time.monotonic() < deadline, "a lab daemon does not answer"
-        time.sleep(2)
+def both_daemons(pair_answering):
+    """Every test here waits until the kind's two daemons answer (see conftest)."""
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import threading
 import time
 
 import pytest
+from instance_data import instance_of, read_file
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, LXDError, api_path
 from ansible_collections.lxdops.server.plugins.module_utils.replica import (
@@ -63,23 +64,13 @@ def sources(instance, primary):
     return make
 
 
-def replica(client, name):
-    return client.get(api_path("instances", name)).metadata
-
-
-def read_file(client, name, path):
-    sink = io.BytesIO()
-    client.pull_file(name, path, sink)
-    return sink.getvalue().decode()
-
-
 def test_copy_then_refresh_with_target_config(run_module, primary, remote_unix, remote_params, sources):
     names = sources()
     first = run_module("lxd_replica", dict(instances=names, remote=remote_params))
     assert not first.get("failed"), first.get("msg")
     assert [r["action"] for r in first["results"]] == ["created", "created"] and first["changed"]
     for name in names:
-        copy = replica(remote_unix, name)
+        copy = instance_of(remote_unix, name)
         assert copy["status"] == "Stopped"
         assert copy["config"]["boot.autostart"] == "false"
         assert "snapshots.schedule" not in copy["config"]
@@ -89,7 +80,7 @@ def test_copy_then_refresh_with_target_config(run_module, primary, remote_unix, 
     assert [r["action"] for r in second["results"]] == ["refreshed", "refreshed"]
     assert read_file(remote_unix, names[0], "/root/marker").strip() == "marker-after-first-copy"
     # The refresh brought the source's config back; the target config was applied again.
-    refreshed = replica(remote_unix, names[0])["config"]
+    refreshed = instance_of(remote_unix, names[0])["config"]
     assert refreshed["boot.autostart"] == "false" and "snapshots.schedule" not in refreshed
     assert refreshed["user.lxdops.source.snapshots.schedule"] == "50 20 * * *"
     assert refreshed["user.lxdops.replica"] == "true"
@@ -114,7 +105,7 @@ def test_a_running_replica_is_never_overwritten(run_module, primary, remote_unix
     actions = dict((r["name"], r["action"]) for r in result["results"])
     assert actions == {names[0]: "refreshed", names[1]: "skipped", names[2]: "refreshed"}
     assert read_file(remote_unix, names[0], "/root/marker").strip() == "new"
-    assert replica(remote_unix, names[1])["status"] == "Running"
+    assert instance_of(remote_unix, names[1])["status"] == "Running"
     assert read_file(remote_unix, names[1], "/root/local").strip() == "written-on-the-replica"
 
 
@@ -292,7 +283,7 @@ def test_failed_over_replica_is_never_overwritten(run_module, primary, remote_un
     assert "run failback first" in result["msg"]
     actions = dict((r["name"], r["action"]) for r in result["results"])
     assert actions == {names[0]: "skipped", names[1]: "refreshed"}
-    copy = replica(remote_unix, names[0])
+    copy = instance_of(remote_unix, names[0])
     assert copy["status"] == "Stopped" and copy["config"][FAILED_OVER_KEY] == "2026-12-02T09:00:00Z"
     with pytest.raises(Exception):
         read_file(remote_unix, names[0], "/root/marker")
@@ -308,12 +299,12 @@ def test_fenced_source_is_skipped_and_per_server_keys_never_travel(run_module, r
     first, second = result["results"]
     assert first["action"] == "skipped" and "snapshot server took it over" in first["reason"] and not first["error"]
     assert remote_unix.exists(api_path("instances", fenced)) is None
-    assert second["action"] == "created" and FAILED_OVER_KEY not in replica(remote_unix, other)["config"]
+    assert second["action"] == "created" and FAILED_OVER_KEY not in instance_of(remote_unix, other)["config"]
     # The target's own state (the primary's fence, in failback) stays through a refresh; the source's never comes.
     remote_unix.patch(api_path("instances", other), {"config": {FENCED_KEY: "target-side"}})
     result = run_module("lxd_replica", dict(instances=[other], remote=remote_params))
     assert result["results"][0]["action"] == "refreshed"
-    config = replica(remote_unix, other)["config"]
+    config = instance_of(remote_unix, other)["config"]
     assert config[FENCED_KEY] == "target-side" and FAILED_OVER_KEY not in config
 
 
@@ -326,7 +317,7 @@ def test_source_config_changes_reach_the_replica_on_refresh(run_module, primary,
     remote_unix.patch(api_path("instances", name), {"config": {"user.only-on-replica": "x"}})
     result = run_module("lxd_replica", dict(instances=[name], remote=remote_params))
     assert result["results"][0]["action"] == "refreshed"
-    config = replica(remote_unix, name)["config"]
+    config = instance_of(remote_unix, name)["config"]
     assert config["limits.processes"] == "321" and config["user.changed"] == "yes"
     assert "user.only-on-replica" not in config and config["boot.autostart"] == "false"
     assert "snapshots.schedule" not in config
@@ -452,7 +443,7 @@ def test_two_replications_at_once(run_module, primary, remote_unix, remote_param
     assert second["failed"] and "already running" in second["msg"] and second["_requests"] == 0
     assert not outcome["first"].get("failed"), outcome["first"].get("msg")
     assert outcome["first"]["results"][0]["action"] == "created"
-    assert INCOMPLETE_KEY not in replica(remote_unix, name)["config"]
+    assert INCOMPLETE_KEY not in instance_of(remote_unix, name)["config"]
 
 
 def test_lxd_keeps_the_replica_config_through_an_api_refresh(lab, primary, remote_unix, remote_params, sources,
@@ -472,10 +463,10 @@ def test_lxd_keeps_the_replica_config_through_an_api_refresh(lab, primary, remot
                              lambda: LXDClient(**remote_params), target_config={"user.in-body": "first"},
                              lock_path=str(tmp_path / "lock"))
     assert replicator.run([name])[0]["action"] == "created"
-    assert replica(remote_unix, name)["config"]["user.in-body"] == "first"
+    assert instance_of(remote_unix, name)["config"]["user.in-body"] == "first"
     remote_unix.patch(api_path("instances", name), {"config": {INCOMPLETE_KEY: ""}})  # as the module's update does
     primary.patch(api_path("instances", name), {"config": {"user.on-source": "changed"}})
     replicator.target_config["user.in-body"] = "second"
     assert replicator.run([name])[0]["action"] == "refreshed"
-    config = replica(remote_unix, name)["config"]
+    config = instance_of(remote_unix, name)["config"]
     assert config["user.in-body"] == "first" and "user.on-source" not in config

@@ -10,7 +10,6 @@ LXD to Incus by nature, so these tests run once, in the LXD half of the suite (l
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import socket
@@ -19,6 +18,7 @@ import sys
 import time
 
 import pytest
+from instance_data import instance_of, read_file
 import yaml
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, api_path
@@ -78,16 +78,6 @@ def closed_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def instance_of(client, name):
-    return client.get(api_path("instances", name)).metadata
-
-
-def read(client, name, path):
-    sink = io.BytesIO()
-    client.pull_file(name, path, sink)
-    return sink.getvalue().decode()
 
 
 def write(client, name, text):
@@ -156,7 +146,7 @@ def test_running_instance_with_snapshots_copied_refreshed_and_started_on_incus(r
     assert write_after_stop["results"][0]["action"] == "refreshed"
     start(incus_client, name)
     assert instance_of(incus_client, name)["status"] == "Running"
-    assert read(incus_client, name, "/root/marker").strip() == "after-the-copy"
+    assert read_file(incus_client, name, "/root/marker").strip() == "after-the-copy"
     # No trust between the two daemons was needed: Incus pulled with the source operation's secrets.
     trusted = [c["fingerprint"] for c in incus_client.get("/1.0/certificates", params={"recursion": 1},
                                                           project=False).metadata
@@ -255,7 +245,7 @@ def test_playbook_copies_refreshes_then_switches_once(tmp_path, lab, lxd_client,
     assert there["status"] == "Running"
     assert there["config"]["boot.autostart"] == "true" and there["config"]["snapshots.schedule"] == "10 3 * * *"
     assert REPLICA_KEY not in there["config"] and "user.lxdops.source.snapshots.schedule" not in there["config"]
-    assert read(incus_client, name, "/root/marker").strip() == "just-before-the-switch"
+    assert read_file(incus_client, name, "/root/marker").strip() == "just-before-the-switch"
     # It was stopped on LXD: stopped on Incus too.
     assert instance_of(incus_client, stopped)["status"] == "Stopped"
     assert REPLICA_KEY not in instance_of(incus_client, stopped)["config"]
@@ -264,7 +254,7 @@ def test_playbook_copies_refreshes_then_switches_once(tmp_path, lab, lxd_client,
     output, recap, _seconds = run_migrate(tmp_path, lab, {"migrate_instances": names, "migrate_switch": True})
     assert recap["failed"] == 1 and "Incus already runs %s" % name in output and "nothing was changed" in output
     assert instance_of(incus_client, name)["status"] == "Running"
-    assert read(incus_client, name, "/root/marker").strip() == "just-before-the-switch"
+    assert read_file(incus_client, name, "/root/marker").strip() == "just-before-the-switch"
     assert instance_of(lxd_client, name)["status"] == "Stopped"
 
 
@@ -291,7 +281,7 @@ def test_playbook_a_switch_that_fails_rolls_back(tmp_path, lab, lxd_client, incu
     output, recap, _seconds = run_migrate(tmp_path, lab, {"migrate_instances": [name], "migrate_switch": True})
     assert recap["failed"] == 0, output
     assert instance_of(incus_client, name)["status"] == "Running"
-    assert read(incus_client, name, "/root/marker").strip() == "after-the-rollback"
+    assert read_file(incus_client, name, "/root/marker").strip() == "after-the-rollback"
 
 
 def test_playbook_copy_that_fails_switches_nothing(tmp_path, lab, lxd, lxd_client, incus_client, source):
@@ -320,7 +310,7 @@ def test_playbook_root_pool_missing_on_incus(tmp_path, lab, run_module, busybox,
         assert recap["failed"] == 0, output
         there = instance_of(incus_client, name)
         assert there["status"] == "Running" and there["devices"]["root"]["pool"] == "default"
-        assert read(incus_client, name, "/root/marker").strip() == "on-a-pool-incus-lacks"
+        assert read_file(incus_client, name, "/root/marker").strip() == "on-a-pool-incus-lacks"
     finally:
         if lxd_client.exists(api_path("instances", name)) is not None:
             lxd_client.delete(api_path("instances", name))

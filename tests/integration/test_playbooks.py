@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 import pytest
 import yaml
@@ -53,12 +52,8 @@ PLAY = """
 
 
 @pytest.fixture(autouse=True)
-def both_daemons(lab, lab_control_module):
-    """Another session's test may be restarting a lab daemon (a kill test): wait until the kind's pair answers."""
-    deadline = time.monotonic() + 180
-    while not all(lab_control_module.answering(name) for name in lab["pairs"][lab["kind"]].values()):
-        assert time.monotonic() < deadline, "a lab daemon does not answer"
-        time.sleep(2)
+def both_daemons(pair_answering):
+    """Every test here waits until the kind's two daemons answer (see conftest)."""
 
 
 def playbook(tmp_path, text, extra_vars, *options):
