@@ -46,8 +46,47 @@ def test_a_failed_command_fails_its_step_and_the_run(tmp_path):
 
 def test_the_real_steps_run_through_the_runner():
     text = open(os.path.join(ROOT, "dev")).read()
-    assert "run_steps sanity lint unit integration molecule_scenarios" in text
+    assert "run_steps checks daemon_tests" in text
+    assert 'run_pool 3 "sanity=sanity" "lint=lint" "unit=unit"' in text
     assert 'if ! "$step"' not in text
+
+
+ORDER = '''
+if [ "${1:-}" = ordertest ]; then
+    BUILD=$PWD/build
+    mkdir -p tests build/logs
+    printf 'slow-from-file 500\\nquick-from-file 5\\n' > tests/durations.txt
+    echo "--- ran-here took 100s (exit 0)" > build/logs/ran-here.log
+    printf '%s\\n' "quick-from-file=x" "ran-here=x" "never-seen=x" "slow-from-file=x" | longest_first
+    exit 0
+fi
+'''
+
+
+def test_the_pool_starts_the_longest_jobs_first(tmp_path):
+    """Times of a run here first, else tests/durations.txt (a clean clone), unknown jobs before all."""
+    text = open(os.path.join(ROOT, "dev")).read()
+    marker = "cmd=${1:-help}"
+    copy = tmp_path / "dev"
+    copy.write_text(text.replace(marker, ORDER + marker, 1))
+    proc = subprocess.run(["bash", str(copy), "ordertest"], cwd=str(tmp_path), capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["never-seen=x", "slow-from-file=x", "ran-here=x", "quick-from-file=x"]
+
+
+def test_every_daemon_job_is_in_the_durations_file():
+    listed = set()
+    for line in open(os.path.join(ROOT, "tests", "durations.txt")):
+        if line.strip() and not line.startswith("#"):
+            listed.add(line.split()[0])
+    scenarios = set()
+    for role in os.listdir(os.path.join(ROOT, "roles")):
+        folder = os.path.join(ROOT, "roles", role, "molecule")
+        for scenario in os.listdir(folder) if os.path.isdir(folder) else []:
+            if os.path.exists(os.path.join(folder, scenario, "molecule.yml")):
+                scenarios.add("molecule-%s-%s" % (role, scenario))
+    assert scenarios | {"integration-lxd", "integration-incus"} <= listed
 
 
 POOL = '''
