@@ -63,6 +63,8 @@ KIND_FACTS = {
         "https_port": 8443,
         # The command that waits until the daemon has started (argv, without --timeout).
         "waitready": ["lxd", "waitready"],
+        # The prefix of the API's own request headers (image upload: fingerprint, public, properties).
+        "header_prefix": "X-LXD-",
     },
     "incus": {
         "name": "Incus",
@@ -74,6 +76,8 @@ KIND_FACTS = {
         "bridge": "incusbr0",
         "https_port": 8443,
         "waitready": ["incus", "admin", "waitready"],
+        # Incus reads its image upload headers under its own name only (X-LXD-public is ignored there).
+        "header_prefix": "X-Incus-",
     },
 }
 
