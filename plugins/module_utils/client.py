@@ -927,6 +927,60 @@ class LXDClient:
         if raw.headers.get("X-LXD-type", "file") != "file":
             raise LXDError("%s in %s is a %s, not a file" % (path, instance, raw.headers.get("X-LXD-type")))
 
+    def upload(self, path, source, size, headers=None, params=None, what=None):
+        """POST a large body (a backup to import) streamed from a readable binary file object of `size` bytes, in
+        1 MiB pieces (never whole in memory); wait for the operation it starts and return its metadata."""
+        headers = dict(headers or {}, **{"Content-Type": "application/octet-stream", "Content-Length": str(size)})
+        pieces = iter(lambda: source.read(1 << 20), b"")
+        raw = self.request_raw("POST", path, params=params, data=pieces, headers=headers)
+        envelope = self._decode(raw, "POST", path)
+        if envelope.get("type") == "async" and envelope.get("operation"):
+            return self.wait_operation(envelope["operation"], what=what or "POST %s" % path,
+                                       timeout=max(self.timeout, 600))
+        return envelope.get("metadata")
+
+    def download(self, path, sink, params=None, accept=None):
+        """Stream a GET answer's body (a backup export) into sink, a writable binary file object, on a connection
+        of its own. accept(headers), when given, is asked before the body is read: False leaves it unread.
+        Returns (headers, whether the body was written); an answer cut short raises LXDError."""
+        self._refuse_container_paths("GET", path)
+        params = dict(params or {})
+        if self.project != "default":
+            params["project"] = self.project
+            if not self._project_checked:
+                self._check_project()
+        timeout = max(self.timeout, 600)
+        target = quote(path, safe="/%:@") + ("?" + urlencode(params) if params else "")
+        self.request_count += 1
+        conn = self._connect(timeout)
+        status = None
+        try:
+            conn.request("GET", target)
+            answer = conn.getresponse()
+            status = answer.status
+            if status >= 400:
+                envelope = self._decode(_Raw(status, answer.reason, answer.headers, answer.read()), "GET", path)
+                raise self._error(envelope.get("error_code") or status, envelope.get("error") or answer.reason,
+                                  "GET", path, params.get("project"))
+            if accept is not None and not accept(answer.headers):
+                return answer.headers, False
+            for chunk in iter(lambda: answer.read(1 << 20), b""):
+                try:
+                    sink.write(chunk)
+                except OSError as exc:
+                    raise LXDError("GET %s: cannot write what it answers: %s" % (path, exc))
+            if answer.length:
+                raise LXDError("%s closed the connection in the middle of GET %s (%d bytes missing)"
+                               % (self.url, path, answer.length))
+            return answer.headers, True
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self._transport_error(exc, timeout, "GET %s" % path)
+        finally:
+            conn.close()
+            if self._trace_path:
+                with open(self._trace_path, "a") as trace:
+                    trace.write("GET %s %s\n" % (path, status))
+
     @staticmethod
     def _decode(raw, method, path):
         try:
