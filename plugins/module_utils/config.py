@@ -255,6 +255,71 @@ INSTANCE_KEYS = {
     "security.protection.delete": (_is_bool, BOOL_FORM),
 }
 
+# Custom storage volumes: every key the collection accepts (others are refused, user.* is free).
+VOLUME_KEYS = {
+    "size": (lambda v: _is_bytes(v) and parse_bytes(v) > 0, "a size with LXD's suffixes (10GiB, 500MB)"),
+    "snapshots.schedule": INSTANCE_KEYS["snapshots.schedule"],
+    "snapshots.pattern": INSTANCE_KEYS["snapshots.pattern"],
+    "snapshots.expiry": INSTANCE_KEYS["snapshots.expiry"],
+    "security.shifted": (_is_bool, BOOL_FORM),
+    "security.unmapped": (_is_bool, BOOL_FORM),
+    "security.shared": (_is_bool, BOOL_FORM),
+    "block.filesystem": (_one_of("ext4", "xfs", "btrfs"), "ext4, xfs or btrfs"),
+    "block.mount_options": (lambda v: bool(v.strip()), "mount options, comma separated (discard,noatime)"),
+    "initial.uid": (_int_range(0), "a user id (0 or more)"),
+    "initial.gid": (_int_range(0), "a group id (0 or more)"),
+    "initial.mode": (lambda v: bool(re.match(r"^[0-7]{3,4}$", v)), "an octal mode (0755)"),
+}
+
+# Volume keys of one pool driver, by the driver's prefix.
+VOLUME_DRIVER_KEYS = {
+    "zfs": {
+        "zfs.blocksize": (lambda v: _is_bytes(v) and 512 <= parse_bytes(v) <= 16 * 1024 ** 2
+                          and parse_bytes(v) & (parse_bytes(v) - 1) == 0,
+                          "a power of two from 512 to 16MiB (128KiB)"),
+        "zfs.block_mode": (_is_bool, BOOL_FORM),
+        "zfs.delegate": (_is_bool, BOOL_FORM),
+        "zfs.remove_snapshots": (_is_bool, BOOL_FORM),
+        "zfs.reserve_space": (_is_bool, BOOL_FORM),
+        "zfs.use_refquota": (_is_bool, BOOL_FORM),
+    },
+    "lvm": {
+        "lvm.stripes": (_int_range(1), "a positive number of stripes"),
+        "lvm.stripes.size": (lambda v: _is_bytes(v) and parse_bytes(v) > 0, "a size with LXD's suffixes (64KiB)"),
+    },
+    "btrfs": {},
+    "dir": {},
+    "ceph": {},
+}
+
+
+def normalize_volume_config(config, driver=None, where="config"):
+    """Validate a custom volume's config; return {key: lxd string or None}.
+
+    Unknown keys are refused (user.* is free). With the pool's driver, another driver's keys are refused too.
+    """
+    normalized = normalize_config(config, where=where) or {}
+    driver_keys = {}
+    for keys in VOLUME_DRIVER_KEYS.values():
+        driver_keys.update(keys)
+    for key, value in normalized.items():
+        if key.startswith("user."):
+            continue
+        prefix = key.split(".", 1)[0]
+        known = VOLUME_KEYS.get(key) or driver_keys.get(key)
+        if known is None:
+            raise ConfigError("%s key %r is not a custom volume key; accepted: %s, %s, or user.*"
+                              % (where, key, ", ".join(sorted(VOLUME_KEYS)),
+                                 ", ".join(sorted(driver_keys))))
+        if driver and prefix in VOLUME_DRIVER_KEYS and prefix != driver:
+            raise ConfigError("%s key %r is for volumes on a %s pool; this pool's driver is %s"
+                              % (where, key, prefix, driver))
+        if value and not known[0](value):
+            raise ConfigError("%s key %r: value %s is not accepted; accepted: %s"
+                              % (where, key, _show(value), known[1]))
+    return normalized
+
+
 DEVICE_KEYS = {
     "disk": {
         "size": (lambda v: _is_bytes(v) and parse_bytes(v) > 0, "a size with LXD's suffixes (10GiB, 500MB)"),

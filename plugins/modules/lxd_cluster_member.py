@@ -226,7 +226,7 @@ token:
   returned: always
   type: str
 actions:
-  description: What was done (or would be done in check mode). Never holds a token.
+  description: What was done (or would be done in check mode), in order.
   returned: always
   type: list
   elements: str

@@ -22,6 +22,7 @@ author:
 extends_documentation_fragment:
   - lxdops.server.connection
   - lxdops.server.attributes
+  - lxdops.server.object
 attributes:
   check_mode:
     support: full
@@ -31,8 +32,6 @@ options:
   name:
     description:
       - Name of the instance.
-    type: str
-    required: true
   state:
     description:
       - V(present) makes sure the instance exists (created stopped) and leaves its run state alone.
@@ -100,7 +99,6 @@ options:
       - A key set to V(null) is removed.
       - Known keys (limits, snapshots, boot, security) are validated before any request.
       - Keys under C(volatile.*) and C(image.*) are refused.
-    type: dict
   devices:
     description:
       - Devices of the instance itself (not those from profiles), by name. Each device given is managed whole;
@@ -114,10 +112,6 @@ options:
     type: str
     choices: [merge, replace]
     default: merge
-  description:
-    description:
-      - Description of the instance.
-    type: str
   ephemeral:
     description:
       - Whether the instance is deleted when it stops.

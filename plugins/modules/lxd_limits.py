@@ -175,7 +175,7 @@ usage:
       type: dict
       sample: {"eth0": {"bytes_received": 710, "bytes_sent": 954, "packets_received": 2, "packets_sent": 5}}
 actions:
-  description: What was done (or would be done in check mode).
+  description: What was done (or would be done in check mode), in order.
   returned: always
   type: list
   elements: str

@@ -25,6 +25,8 @@ author:
 extends_documentation_fragment:
   - lxdops.server.connection
   - lxdops.server.attributes
+  - lxdops.server.object
+  - lxdops.server.state
 attributes:
   check_mode:
     support: full
@@ -34,14 +36,6 @@ options:
   name:
     description:
       - Name of the network (also its interface name on the host, so at most 15 characters).
-    type: str
-    required: true
-  state:
-    description:
-      - Whether the network exists.
-    type: str
-    choices: [present, absent]
-    default: present
   type:
     description:
       - Network type; V(bridge) when creating without it. It cannot change.
@@ -50,12 +44,7 @@ options:
   config:
     description:
       - Network config keys (V(ipv4.address), V(ipv4.nat), V(ipv6.address), V(dns.domain), V(bridge.mtu) ...).
-        Values may be YAML scalars.
-    type: dict
-  description:
-    description:
-      - Description of the network.
-    type: str
+        Values may be YAML scalars. A key set to V(null) is removed; keys not given are left alone.
   member_config:
     description:
       - On a cluster, member-specific keys per member, by member name (for example V(lxd2) with V(parent=eno2)),
@@ -103,25 +92,23 @@ network:
       description: Whether LXD manages it (always true for networks this module manages).
       type: bool
 actions:
-  description: What was done (or would be done in check mode).
+  description: What was done (or would be done in check mode), in order.
   returned: always
   type: list
   elements: str
   sample: [create]
 """
 
+from ansible_collections.lxdops.server.plugins.module_utils.args import OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC, options
 from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
 from ansible_collections.lxdops.server.plugins.module_utils.network import NETWORK_TYPES, NetworkManager
 
 
 def main():
     module = LXDModule(
-        dict(
-            name=dict(type="str", required=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
+        options(
+            OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC,
             type=dict(type="str", choices=list(NETWORK_TYPES)),
-            config=dict(type="dict"),
-            description=dict(type="str"),
             member_config=dict(type="dict"),
         ),
     )

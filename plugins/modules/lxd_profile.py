@@ -18,6 +18,8 @@ author:
 extends_documentation_fragment:
   - lxdops.server.connection
   - lxdops.server.attributes
+  - lxdops.server.object
+  - lxdops.server.state
 attributes:
   check_mode:
     support: full
@@ -27,23 +29,11 @@ options:
   name:
     description:
       - Name of the profile.
-    type: str
-    required: true
-  state:
-    description:
-      - Whether the profile exists.
-    type: str
-    choices: [present, absent]
-    default: present
-  description:
-    description:
-      - Description of the profile.
-    type: str
   config:
     description:
       - Config keys of the profile. Values may be YAML strings, numbers or booleans; they are sent as the strings
         LXD stores. A key set to V(null) is removed. Known keys are validated before any request.
-    type: dict
+      - With O(mode=replace), keys not given are removed.
   devices:
     description:
       - Devices of the profile by name. Each device given is managed whole; a device set to V(null) is removed.
@@ -133,17 +123,15 @@ actions:
   sample: [update]
 """
 
+from ansible_collections.lxdops.server.plugins.module_utils.args import OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC, options
 from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
 from ansible_collections.lxdops.server.plugins.module_utils.profile import ProfileManager
 
 
 def main():
     module = LXDModule(
-        dict(
-            name=dict(type="str", required=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            description=dict(type="str"),
-            config=dict(type="dict"),
+        options(
+            OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC,
             devices=dict(type="dict"),
             mode=dict(type="str", choices=["merge", "replace"], default="merge"),
             new_name=dict(type="str"),

@@ -23,6 +23,8 @@ author:
 extends_documentation_fragment:
   - lxdops.server.connection
   - lxdops.server.attributes
+  - lxdops.server.object
+  - lxdops.server.state
 attributes:
   check_mode:
     support: full
@@ -32,20 +34,11 @@ options:
   name:
     description:
       - Name of the project (no V(/), spaces, V(_) or quotes).
-    type: str
-    required: true
   state:
     description:
       - Whether the project exists.
       - V(absent) fails, changing nothing, while the project holds instances, images, volumes, networks or
         profiles other than its own default profile.
-    type: str
-    choices: [present, absent]
-    default: present
-  description:
-    description:
-      - Description of the project. Left as it is when not given.
-    type: str
   config:
     description:
       - Config keys of the project; values may be YAML strings, numbers or booleans and are sent as strings.
@@ -60,7 +53,6 @@ options:
       - Keys that need an API extension the server lacks fail before anything is written, naming the extension -
         V(features.networks.zones) (C(projects_networks_zones)), V(features.storage.buckets) (C(storage_buckets)),
         C(limits.disk.pool.<pool>) (C(projects_limits_disk_pool)). Incus 6.0 has all three; LXD 5.0 none.
-    type: dict
 seealso:
   - module: lxdops.server.lxd_info
   - module: lxdops.server.lxd_instance
@@ -126,26 +118,20 @@ project:
       elements: str
       sample: ["/1.0/instances/web1?project=web"]
 actions:
-  description: What was done (or would be done in check mode).
+  description: What was done (or would be done in check mode), in order.
   returned: always
   type: list
   elements: str
   sample: [create]
 """
 
+from ansible_collections.lxdops.server.plugins.module_utils.args import OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC, options
 from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
 from ansible_collections.lxdops.server.plugins.module_utils.project import ProjectManager
 
 
 def main():
-    module = LXDModule(
-        dict(
-            name=dict(type="str", required=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            description=dict(type="str"),
-            config=dict(type="dict"),
-        ),
-    )
+    module = LXDModule(options(OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC))
     ProjectManager(module).run()
 
 

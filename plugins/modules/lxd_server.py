@@ -66,7 +66,7 @@ config:
   type: dict
   sample: {"core.https_address": "192.0.2.10:8443", "core.trust_password": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"}
 actions:
-  description: What was done (or would be done in check mode).
+  description: What was done (or would be done in check mode), in order.
   returned: always
   type: list
   elements: str

@@ -26,6 +26,8 @@ author:
 extends_documentation_fragment:
   - lxdops.server.connection
   - lxdops.server.attributes
+  - lxdops.server.object
+  - lxdops.server.state
 attributes:
   check_mode:
     support: full
@@ -35,14 +37,6 @@ options:
   name:
     description:
       - Name of the pool.
-    type: str
-    required: true
-  state:
-    description:
-      - Whether the pool exists.
-    type: str
-    choices: [present, absent]
-    default: present
   driver:
     description:
       - Storage driver. Required to create a pool.
@@ -61,12 +55,8 @@ options:
   config:
     description:
       - Driver config keys (V(zfs.pool_name), V(lvm.vg_name), V(lvm.use_thinpool), V(ceph.osd.pg_num),
-        V(btrfs.mount_options), V(volume.size) ...). Values may be YAML scalars.
-    type: dict
-  description:
-    description:
-      - Description of the pool.
-    type: str
+        V(btrfs.mount_options), V(volume.size) ...). Values may be YAML scalars. A key set to V(null) is removed;
+        keys not given are left alone.
   member_config:
     description:
       - On a cluster, member-specific keys per member, by member name (for example V(lxd2) with V(source=/dev/sdc)),
@@ -136,27 +126,25 @@ pool:
       type: str
       sample: Created
 actions:
-  description: What was done (or would be done in check mode).
+  description: What was done (or would be done in check mode), in order.
   returned: always
   type: list
   elements: str
   sample: [create]
 """
 
+from ansible_collections.lxdops.server.plugins.module_utils.args import OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC, options
 from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
 from ansible_collections.lxdops.server.plugins.module_utils.storage import DRIVERS, StorageManager
 
 
 def main():
     module = LXDModule(
-        dict(
-            name=dict(type="str", required=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
+        options(
+            OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC,
             driver=dict(type="str", choices=list(DRIVERS)),
             source=dict(type="str"),
             size=dict(type="str"),
-            config=dict(type="dict"),
-            description=dict(type="str"),
             member_config=dict(type="dict"),
         ),
     )

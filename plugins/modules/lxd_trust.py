@@ -259,7 +259,7 @@ cli_remote:
       description: Fingerprint of the user's client certificate (V(null) in check mode when still to be created).
       type: str
 actions:
-  description: What was done (or would be done in check mode), in order. Never holds a token.
+  description: What was done (or would be done in check mode), in order.
   returned: always
   type: list
   elements: str
