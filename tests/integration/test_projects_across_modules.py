@@ -1,0 +1,101 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lxdops developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""A project made by lxd_project, then used through every module's `project` option and the inventory's
+`all_projects`, on each daemon kind: the objects land in that project and nowhere else."""
+
+from __future__ import annotations
+
+import pytest
+
+from instance_data import instance_of
+
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, api_path
+
+from test_inventory import inventory, members
+
+
+@pytest.fixture
+def project(run_module, lab, unique):
+    """A project with profiles of its own (images shared with the default project), made on both daemons."""
+    name = unique("prj")
+    config = {"features.profiles": True, "features.images": False, "features.storage.volumes": True,
+              "limits.instances": 3}
+    for role in ("primary", "remote"):
+        result = run_module("lxd_project", dict(url=lab["daemons"][role]["url"], name=name, config=config,
+                                                description="made by lxd_project"))
+        assert result["changed"] and not result.get("failed"), result.get("msg")
+    return name
+
+
+def in_project(client, kind, name, project):
+    return client.exists(api_path(kind, name), project=project)
+
+
+def test_every_module_works_in_a_project_it_made(run_module, lab, project, unique, busybox, remote_https, tmp_path):
+    primary, remote = (LXDClient(url=lab["daemons"][role]["url"]) for role in ("primary", "remote"))
+    where = dict(url=lab["daemons"]["primary"]["url"], project=project)
+    bridge = lab["daemons"]["primary"]["bridge"]
+
+    # The project's own default profile (empty when made) gets a root disk and a NIC.
+    for role, url in (("primary", where["url"]), ("remote", lab["daemons"]["remote"]["url"])):
+        result = run_module("lxd_profile", dict(url=url, project=project, name="default", devices={
+            "root": {"type": "disk", "path": "/", "pool": "default"},
+            "eth0": {"type": "nic", "name": "eth0", "network": lab["daemons"][role]["bridge"]}}))
+        assert result["changed"], result.get("msg")
+    profile = unique("prof")
+    # On both servers: a replica needs its profiles there (the snapshot_server role syncs them).
+    for url in (where["url"], lab["daemons"]["remote"]["url"]):
+        assert run_module("lxd_profile", dict(url=url, project=project, name=profile,
+                                              config={"user.role": "web"}))["changed"]
+    assert in_project(primary, "profiles", profile, project) and not in_project(primary, "profiles", profile,
+                                                                                  "default")
+
+    name = unique("web")
+    created = run_module("lxd_instance", dict(where, name=name, source=busybox, profiles=["default", profile]))
+    assert created["changed"] and not created.get("failed"), created.get("msg")
+    assert instance_of(LXDClient(url=where["url"], project=project), name)["status"] == "Running"
+    assert not in_project(primary, "instances", name, "default")
+    assert instance_of(LXDClient(url=where["url"], project=project), name)["expanded_devices"]["eth0"]["network"] \
+        == bridge
+
+    limits = run_module("lxd_limits", dict(where, instance=name, memory="128MiB", processes=200))
+    assert limits["changed"], limits.get("msg")
+    assert not run_module("lxd_limits", dict(where, instance=name, memory="128MiB", processes=200))["changed"]
+
+    snapshot = run_module("lxd_snapshot", dict(where, instance=name, name="before"))
+    assert snapshot["changed"], snapshot.get("msg")
+    assert primary.exists(api_path("instances", name, "snapshots", "before"), project=project)
+
+    others = [unique("set"), unique("set")]
+    made = run_module("lxd_instance_set", dict(where, instances=[{"name": n, "source": busybox, "state": "stopped"}
+                                                                 for n in others]))
+    assert made["changed"] and not made.get("failed"), made.get("msg")
+    assert all(in_project(primary, "instances", n, project) for n in others)
+
+    info = run_module("lxd_info", dict(where, gather=["instances"]))
+    assert sorted(i["name"] for i in info["instances"]) == sorted([name] + others)
+
+    # The project's limit (3 instances) holds: the daemon refuses a fourth and the module says so.
+    too_many = run_module("lxd_instance_set", dict(where, instances=[{"name": unique("over"), "source": busybox,
+                                                                      "state": "stopped"}]))
+    assert too_many.get("failed") and "maximum number of instances" in too_many["msg"], too_many
+
+    replica = run_module("lxd_replica", dict(where, instances=[name], lock_path=str(tmp_path / "lock"),
+                                             remote=dict(remote_https, project=project)))
+    assert replica.get("changed") and not replica.get("failed"), replica
+    assert in_project(remote, "instances", name, project) and not in_project(remote, "instances", name, "default")
+
+    servers = [{"name": "primary", "url": where["url"]}]
+    data, stderr, _requests = inventory(tmp_path, {"servers": servers, "all_projects": True,
+                                                   "name_regex": lab["prefix"], "host_format": "{project}-{name}"})
+    assert data is not None, stderr
+    group = "lxd_project_" + project.replace("-", "_")
+    assert members(data, group) == sorted("%s-%s" % (project, n) for n in [name] + others)
+
+    # Not empty: the project stays, and the refusal names what is in it.
+    refused = run_module("lxd_project", dict(url=where["url"], name=project, state="absent"))
+    assert refused.get("failed") and name in refused["msg"], refused
+    assert primary.exists(api_path("projects", project), project=False)
