@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Instance snapshots: take, expire, rename, restore, delete. Never the instance itself."""
+"""Snapshots of an instance or of a custom volume: take, expire, rename, restore, delete. Never the owner itself."""
 
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ from ansible_collections.lxdops.server.plugins.module_utils.lxdtime import (
     parse_rfc3339,
 )
 from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager, check_name
+from ansible_collections.lxdops.server.plugins.module_utils.volume import (
+    check_volume_name,
+    list_volume_snapshots,
+    volume_path,
+    volume_snapshot_path,
+)
 
 
 def check_snapshot_name(option, value):
@@ -100,11 +106,11 @@ def summarize(snapshot):
 class SnapshotManager(Manager):
     def validate(self):
         p = self.params
-        if p["instance"] and "/" in p["instance"]:
-            instance, _sep, snap = p["instance"].partition("/")
-            raise ConfigError("instance %r names a snapshot; give instance: %s and name: %s"
-                              % (p["instance"], instance, snap))
-        check_name("instance", p["instance"])
+        self.volume = p.get("volume")
+        if self.volume is not None:
+            self.validate_volume()
+        else:
+            self.validate_instance()
         if p["name"] is not None:
             check_snapshot_name("name", p["name"])
         elif p["state"] != "present":
@@ -120,18 +126,43 @@ class SnapshotManager(Manager):
             self.expires_at = parse_expires_at(p["expires_at"])
         if p["expiry"] is not None:
             expiry_to_timestamp(p["expiry"], datetime.datetime.now(datetime.timezone.utc))
+
+    def validate_volume(self):
+        p = self.params
+        check_volume_name("pool", p["pool"], "pool")
+        check_volume_name("volume", self.volume)
+        # A volume has no running state, and no instance to stop around a restore.
+        given = [option for option in ("restart", "force_stop") if option in self.module.given]
+        if p["stateful"]:
+            given.insert(0, "stateful")
+        if given:
+            raise ConfigError("%s applies to instance snapshots only, not to volume %r" % (given[0], self.volume))
+        self.instance_path = volume_path(p["pool"], self.volume)
+        self.owner = "volume %r on pool %r" % (self.volume, p["pool"])
+
+    def validate_instance(self):
+        p = self.params
+        if p["instance"] and "/" in p["instance"]:
+            instance, _sep, snap = p["instance"].partition("/")
+            raise ConfigError("instance %r names a snapshot; give instance: %s and name: %s"
+                              % (p["instance"], instance, snap))
+        check_name("instance", p["instance"])
         self.instance_path = api_path("instances", p["instance"])
+        self.owner = "instance %r" % p["instance"]
 
     def snapshot_path(self, name):
+        if self.volume is not None:
+            return volume_snapshot_path(self.params["pool"], self.volume, name)
         return api_path("instances", self.params["instance"], "snapshots", name)
 
     def list_snapshots(self):
         try:
+            if self.volume is not None:
+                return list_volume_snapshots(self.client, self.params["pool"], self.volume)
             return self.client.get(self.instance_path + "/snapshots", params={"recursion": 1}).metadata or []
         except LXDNotFound:
-            raise LXDError("instance %r does not exist%s" % (
-                self.params["instance"],
-                "" if self.client.project == "default" else " in project %r" % self.client.project))
+            raise LXDError("%s does not exist%s" % (
+                self.owner, "" if self.client.project == "default" else " in project %r" % self.client.project))
 
     def apply(self):
         p = self.params
@@ -169,8 +200,7 @@ class SnapshotManager(Manager):
                 self.write("rename", self.client.post, self.snapshot_path(name), {"name": p["new_name"]})
                 by_name[p["new_name"]] = dict(by_name.pop(name), name=p["new_name"])
             elif p["new_name"] not in by_name:
-                raise LXDError("snapshot %r of instance %r does not exist, nor does %r"
-                               % (name, p["instance"], p["new_name"]))
+                raise LXDError("snapshot %r of %s does not exist, nor does %r" % (name, self.owner, p["new_name"]))
             name = p["new_name"]
         if name is not None and name in by_name:
             # An existing snapshot: only an absolute expires_at is managed (a relative expiry counts from creation).
@@ -185,7 +215,9 @@ class SnapshotManager(Manager):
 
     def create(self, name):
         p = self.params
-        body = {"name": name or "", "stateful": p["stateful"]}
+        body = {"name": name or ""}
+        if self.volume is None:
+            body["stateful"] = p["stateful"]
         wanted = self.wanted_expiry()
         if wanted is not None:
             body["expires_at"] = format_rfc3339(wanted)
@@ -193,7 +225,7 @@ class SnapshotManager(Manager):
             # An empty expiry is LXD's "never"; without expires_at the instance's snapshots.expiry would apply.
             body["expires_at"] = ZERO_TIME
         self.tracker.add(("snapshots", name or "(named by snapshots.pattern)"), None,
-                         {"stateful": p["stateful"], "expires_at": None if wanted is None else body["expires_at"]})
+                         {"stateful": bool(p["stateful"]), "expires_at": None if wanted is None else body["expires_at"]})
         try:
             self.write("create", self.client.post, self.instance_path + "/snapshots", body)
         except LXDError as exc:
@@ -206,8 +238,13 @@ class SnapshotManager(Manager):
         p = self.params
         name = p["name"]
         if name not in by_name:
-            raise LXDError("instance %r has no snapshot %r (it has: %s)"
-                           % (p["instance"], name, ", ".join(sorted(by_name)) or "none"))
+            raise LXDError("%s has no snapshot %r (it has: %s)"
+                           % (self.owner, name, ", ".join(sorted(by_name)) or "none"))
+        if self.volume is not None:
+            # LXD refuses to restore a volume a running instance uses; that refusal changes nothing.
+            self.tracker.add(("restored",), None, name)
+            self.write("restore", self.client.put, self.instance_path, {"restore": name})
+            return
         instance = self.client.get(self.instance_path)
         running = instance.metadata["status"] in ("Running", "Frozen")
         self.tracker.add(("restored",), None, name)

@@ -70,8 +70,13 @@ def list_volumes(client, pool):
 
 
 def list_volume_snapshots(client, pool, name):
-    """The snapshots of a custom volume (recursion=1); names are bare (without '<volume>/')."""
+    """The snapshots of a custom volume (recursion=1); names are bare (without '<volume>/').
+
+    Raises LXDNotFound when the volume does not exist (LXD 5.0 lists no snapshots for it instead of a 404).
+    """
     snapshots = client.get(volume_snapshot_path(pool, name), params={"recursion": 1}).metadata or []
+    if not snapshots and get_volume(client, pool, name) is None:
+        raise LXDNotFound("volume %r does not exist on pool %r" % (name, pool), status_code=404)
     result = []
     for snap in snapshots:
         snap = dict(snap)

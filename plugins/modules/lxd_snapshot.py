@@ -8,13 +8,15 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: lxd_snapshot
-short_description: Manage snapshots of LXD instances
+short_description: Manage snapshots of LXD and Incus instances and custom volumes
 version_added: 0.1.0
 description:
-  - Take, expire, rename, restore and delete snapshots of an instance.
-  - It only ever addresses C(/1.0/instances/<instance>/snapshots/<name>) with a non-empty O(name), and restores
-    through the instance's restore field. No input deletes or alters the instance itself (a mistyped
-    C(lxc delete c/snap) deletes the container; this module cannot).
+  - Take, expire, rename, restore and delete snapshots of an instance, or of a custom storage volume (O(pool) and
+    O(volume) instead of O(instance)).
+  - It only ever addresses C(/1.0/instances/<instance>/snapshots/<name>) (or
+    C(/1.0/storage-pools/<pool>/volumes/custom/<volume>/snapshots/<name>)) with a non-empty O(name), and restores
+    through the instance's (or volume's) restore field. No input deletes or alters the instance or volume itself (a
+    mistyped C(lxc delete c/snap) deletes the container; this module cannot).
 author:
   - lxdops developers (@lxdops)
 extends_documentation_fragment:
@@ -29,12 +31,22 @@ options:
   instance:
     description:
       - The instance the snapshot belongs to (a name, not V(instance/snapshot)).
+      - One of O(instance) and O(volume) is required.
     type: str
-    required: true
+  volume:
+    description:
+      - The custom storage volume the snapshot belongs to, on O(pool). Mutually exclusive with O(instance).
+      - Its C(snapshots.schedule), C(snapshots.pattern) and C(snapshots.expiry) are set with
+        M(lxdops.server.lxd_volume).
+    type: str
+  pool:
+    description:
+      - The storage pool of O(volume). Required with O(volume).
+    type: str
   name:
     description:
       - Name of the snapshot.
-      - Without it, O(state=present) takes a new snapshot named by the instance's C(snapshots.pattern) on every
+      - Without it, O(state=present) takes a new snapshot named by the owner's C(snapshots.pattern) on every
         run (what C(lxc snapshot <instance>) does), so the task always reports a change.
       - Required for O(state=absent) and O(state=restored).
     type: str
@@ -42,13 +54,15 @@ options:
     description:
       - V(present) takes the snapshot when it does not exist (and sets O(expires_at) on an existing one).
       - V(absent) deletes it.
-      - V(restored) restores the instance to it; this always reports a change.
+      - V(restored) restores the instance (or volume) to it; this always reports a change, as a restore always
+        rewrites the data. A volume that a running instance uses is not restored (LXD refuses it; nothing changes):
+        stop the instance first.
     type: str
     choices: [present, absent, restored]
     default: present
   stateful:
     description:
-      - Include the running state (memory); needs CRIU on the server.
+      - Include the running state (memory); needs CRIU on the server. Instances only.
     type: bool
     default: false
   expires_at:
@@ -60,7 +74,7 @@ options:
       - When a new snapshot expires, relative to its creation, in LXD's C(snapshots.expiry) form (V(1d), V(2w),
         V(6H), V(1M 2H 3d); S seconds, M minutes, H hours, d days, w weeks, m months, y years; each unit once).
         Computed as LXD computes it (one month after January 31 is March 3). An empty string means the snapshot
-        never expires, whatever the instance's C(snapshots.expiry). Only used when the snapshot is taken.
+        never expires, whatever the owner's C(snapshots.expiry). Only used when the snapshot is taken.
       - Mutually exclusive with O(expires_at).
     type: str
   new_name:
@@ -72,11 +86,12 @@ options:
     description:
       - With O(state=restored) on a running instance, stop it, restore, and start it again (the safe order).
       - V(false) restores the running instance directly.
+      - Instances only; refused with O(volume).
     type: bool
     default: true
   force_stop:
     description:
-      - With O(restart=true), stop the instance forcibly instead of asking it to shut down.
+      - With O(restart=true), stop the instance forcibly instead of asking it to shut down. Instances only.
     type: bool
     default: false
 seealso:
@@ -105,11 +120,25 @@ EXAMPLES = r"""
     instance: web1
     name: before-upgrade
     state: absent
+
+- name: A snapshot of a custom volume, kept a week
+  lxdops.server.lxd_snapshot:
+    pool: default
+    volume: pgdata
+    name: before-migration
+    expiry: 1w
+
+- name: Restore the volume (its instances stopped)
+  lxdops.server.lxd_snapshot:
+    pool: default
+    volume: pgdata
+    name: before-migration
+    state: restored
 """
 
 RETURN = r"""
 snapshots:
-  description: The instance's snapshots after the task.
+  description: The instance's (or volume's) snapshots after the task.
   returned: success
   type: list
   elements: dict
@@ -127,7 +156,7 @@ snapshots:
       type: str
       sample: "2026-12-13T20:00:00Z"
     stateful:
-      description: Whether the running state is included.
+      description: Whether the running state is included (always false for a volume).
       type: bool
       sample: false
 actions:
@@ -145,7 +174,9 @@ from ansible_collections.lxdops.server.plugins.module_utils.snapshot import Snap
 def main():
     module = LXDModule(
         dict(
-            instance=dict(type="str", required=True),
+            instance=dict(type="str"),
+            volume=dict(type="str"),
+            pool=dict(type="str"),
             name=dict(type="str"),
             state=dict(type="str", choices=["present", "absent", "restored"], default="present"),
             stateful=dict(type="bool", default=False),
@@ -155,7 +186,9 @@ def main():
             restart=dict(type="bool", default=True),
             force_stop=dict(type="bool", default=False),
         ),
-        mutually_exclusive=[("expires_at", "expiry")],
+        mutually_exclusive=[("expires_at", "expiry"), ("instance", "volume")],
+        required_one_of=[("instance", "volume")],
+        required_together=[("volume", "pool")],
     )
     SnapshotManager(module).run()
 
