@@ -30,6 +30,14 @@ def project(run_module, lab, unique):
     return name
 
 
+def give_default_profile_devices(run_module, daemon, project):
+    """A project's own default profile is empty when made: a root disk and a NIC on the lab's bridge."""
+    result = run_module("lxd_profile", dict(url=daemon["url"], project=project, name="default", devices={
+        "root": {"type": "disk", "path": "/", "pool": "default"},
+        "eth0": {"type": "nic", "name": "eth0", "network": daemon["bridge"]}}))
+    assert result["changed"], result.get("msg")
+
+
 def in_project(client, kind, name, project):
     return client.exists(api_path(kind, name), project=project)
 
@@ -39,12 +47,8 @@ def test_every_module_works_in_a_project_it_made(run_module, lab, project, uniqu
     where = dict(url=lab["daemons"]["primary"]["url"], project=project)
     bridge = lab["daemons"]["primary"]["bridge"]
 
-    # The project's own default profile (empty when made) gets a root disk and a NIC.
-    for role, url in (("primary", where["url"]), ("remote", lab["daemons"]["remote"]["url"])):
-        result = run_module("lxd_profile", dict(url=url, project=project, name="default", devices={
-            "root": {"type": "disk", "path": "/", "pool": "default"},
-            "eth0": {"type": "nic", "name": "eth0", "network": lab["daemons"][role]["bridge"]}}))
-        assert result["changed"], result.get("msg")
+    for role in ("primary", "remote"):
+        give_default_profile_devices(run_module, lab["daemons"][role], project)
     profile = unique("prof")
     # On both servers: a replica needs its profiles there (the snapshot_server role syncs them).
     for url in (where["url"], lab["daemons"]["remote"]["url"]):
@@ -99,3 +103,19 @@ def test_every_module_works_in_a_project_it_made(run_module, lab, project, uniqu
     refused = run_module("lxd_project", dict(url=where["url"], name=project, state="absent"))
     assert refused.get("failed") and name in refused["msg"], refused
     assert primary.exists(api_path("projects", project), project=False)
+
+
+def test_a_restricted_project_refuses_what_it_restricts(run_module, lab, unique, busybox):
+    name = unique("prj")
+    url = lab["daemons"]["primary"]["url"]
+    made = run_module("lxd_project", dict(url=url, name=name, config={
+        "features.profiles": True, "features.images": False, "features.storage.volumes": False,
+        "restricted": True, "restricted.containers.nesting": "block"}))
+    assert made["changed"], made.get("msg")
+    give_default_profile_devices(run_module, lab["daemons"]["primary"], name)
+    nested = run_module("lxd_instance", dict(url=url, project=name, name=unique("nest"), source=busybox,
+                                             state="stopped", config={"security.nesting": True}))
+    assert nested.get("failed") and "security.nesting" in nested["msg"], nested
+    plain = run_module("lxd_instance", dict(url=url, project=name, name=unique("plain"), source=busybox,
+                                            state="stopped"))
+    assert plain["changed"] and not plain.get("failed"), plain.get("msg")
