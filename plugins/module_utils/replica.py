@@ -16,7 +16,9 @@ both replicate the same way. Rules kept here:
 - the replica's own snapshot schedule is switched off (snapshots are the primary's), and the source's value is
   kept in user.lxdops.source.snapshots.schedule for failover;
 - per-server state (failed over, fenced) never travels with a copy: the target keeps its own;
-- every instance is tried (with retries, in parallel workers); a failure never deletes an existing replica.
+- every instance is tried (with retries, in parallel workers); a failure never deletes an existing replica;
+- the custom volumes an instance uses are copied or refreshed before it (volume_replica.py); a volume that fails
+  or must not be overwritten leaves the instance uncopied.
 """
 
 from __future__ import annotations
@@ -42,6 +44,12 @@ from ansible_collections.lxdops.server.plugins.module_utils.config import (
     without_volatile,
 )
 from ansible_collections.lxdops.server.plugins.module_utils.instance import result_key, writable
+from ansible_collections.lxdops.server.plugins.module_utils.volume_replica import (
+    VolumeBlocked,
+    VolumeReplicator,
+    attached_volumes,
+    volume_result,
+)
 
 SCHEDULE_KEY = "snapshots.schedule"
 SAVED_SCHEDULE_KEY = "user.lxdops.source.snapshots.schedule"
@@ -298,6 +306,12 @@ class Replicator:
         self.lock_path = lock_path
         self.lock_wait = lock_wait
         self.source_info = None
+        self.volumes = VolumeReplicator(volume_only=instance_only)
+
+    @property
+    def replica(self):
+        """Whether the copies are replicas (failback's target config says they are not)."""
+        return to_lxd_string(self.target_config.get(REPLICA_KEY, "true")) not in (None, "")
 
     def project_pairs(self, source, target):
         """[(source project, target project)] of this run."""
@@ -371,6 +385,7 @@ class Replicator:
             return self._run(list(names), check_mode)
 
     def _run(self, names, check_mode):
+        self.volumes = VolumeReplicator(volume_only=self.instance_only)
         projects, missing = self.survey(names)
         results = []
         work = []
@@ -388,13 +403,18 @@ class Replicator:
                     results.append({"name": name, "project": source_project,
                                     "action": "failed" if action == "fail" else "skipped",
                                     "error": reason if action != "skip" else None, "reason": reason,
-                                    "seconds": 0, "attempts": 0})
+                                    "seconds": 0, "attempts": 0,
+                                    "volumes": [volume_result(pool, volume, "skipped", "the instance is left alone")
+                                                for pool, volume in attached_volumes(source_instances.get(name)
+                                                                                     or {})]})
                     self.log("%s: %s (%s)" % (key, results[-1]["action"], reason))
                 elif check_mode:
                     results.append({"name": name, "project": source_project,
                                     "action": "refreshed" if action == "refresh" else "created",
                                     "error": None, "reason": "check mode" + (": " + reason if reason else ""),
-                                    "seconds": 0, "attempts": 0})
+                                    "seconds": 0, "attempts": 0,
+                                    "volumes": self.volumes.plan(self.make_target(), source_instances[name],
+                                                                 target_project)})
                 else:
                     work.append((source_project, target_project, name, action, source_instances[name], reason))
         if work:
@@ -416,18 +436,27 @@ class Replicator:
         error = None
         attempt = 0
         first_copy = action in ("create", "recreate")
+        volumes = []
         while attempt <= self.retries:
             attempt += 1
+            volumes = []
             try:
                 if attempt > 1 and first_copy:
                     action = self._next_first_copy_action(name, target_project, action)
-                self._replicate(source_project, target_project, name, action, source_instance, url, certificate)
+                self._replicate(source_project, target_project, name, action, source_instance, url, certificate,
+                                volumes)
                 result = {"name": name, "project": source_project,
                           "action": "refreshed" if action == "refresh" and not first_copy else "created",
                           "error": None, "reason": reason, "seconds": round(time.monotonic() - started, 2),
-                          "attempts": attempt}
+                          "attempts": attempt, "volumes": volumes}
                 self.log("%s: %s in %.1fs" % (key, result["action"], result["seconds"]))
                 return result
+            except VolumeBlocked as exc:
+                # As a running replica: left alone, reported, never retried.
+                self.log("%s: skipped (%s)" % (key, exc.message))
+                return {"name": name, "project": source_project, "action": "skipped", "error": exc.message,
+                        "reason": exc.message, "seconds": round(time.monotonic() - started, 2),
+                        "attempts": attempt, "volumes": volumes}
             except LXDConflict as exc:
                 # The name was taken on the target by something else than this run: not ours to refresh.
                 error = exc.message
@@ -439,7 +468,7 @@ class Replicator:
                 if attempt <= self.retries:
                     time.sleep(min(5, attempt))
         return {"name": name, "project": source_project, "action": "failed", "error": error, "reason": reason,
-                "seconds": round(time.monotonic() - started, 2), "attempts": attempt}
+                "seconds": round(time.monotonic() - started, 2), "attempts": attempt, "volumes": volumes}
 
     def _next_first_copy_action(self, name, project, last):
         """What a retry of a first copy does: never the same copy request blindly.
@@ -455,7 +484,9 @@ class Replicator:
             return "recreate"
         return "refresh"
 
-    def _replicate(self, source_project, target_project, name, action, source_instance, url, certificate):
+    def _replicate(self, source_project, target_project, name, action, source_instance, url, certificate,
+                   volumes=None):
+        """One copy or refresh of an instance, its volumes first (their results appended to `volumes`)."""
         source = self.make_source()
         target = self.make_target()
         local = {}
@@ -473,6 +504,9 @@ class Replicator:
                 # It never held a complete copy: nothing is lost.
                 target.delete(api_path("instances", name), project=target_project)
                 action = "create"
+        # The volumes before the instance: a replica never exists without them.
+        self.volumes.replicate(source, target, source_instance, source_project, target_project, url, certificate,
+                               self.replica, volumes if volumes is not None else [])
         migration = source.request("POST", api_path("instances", name), project=source_project,
                                    body={"migration": True, "instance_only": bool(self.instance_only), "live": False},
                                    wait=False)

@@ -470,3 +470,163 @@ def test_lxd_keeps_the_replica_config_through_an_api_refresh(lab, primary, remot
     assert replicator.run([name])[0]["action"] == "refreshed"
     config = instance_of(remote_unix, name)["config"]
     assert config["user.in-body"] == "first" and "user.on-source" not in config
+
+
+# ---------------------------------------------------------------- custom volumes travel with their instance
+
+def volume_url(pool, name, *rest):
+    return api_path("storage-pools", pool, "volumes", "custom", name, *rest)
+
+
+@pytest.fixture
+def with_volume(lab, primary, remote_unix, instance, unique):
+    """make(): a running instance with a custom volume of its own mounted at /data (a file in it); (name, volume).
+
+    via_profile: the volume is attached through a profile (made on both servers, as the profile sync does).
+    """
+    made = []
+
+    def make(via_profile=False, text="on-the-primary"):
+        volume = unique("vol")
+        primary.post(api_path("storage-pools", "default", "volumes", "custom"),
+                     {"name": volume, "description": "data of a test", "config": {"user.purpose": "test"}})
+        made.append(volume)
+        disk = {"type": "disk", "pool": "default", "source": volume, "path": "/data"}
+        if via_profile:
+            profile = unique("vprof")
+            for client in (primary, remote_unix):
+                client.post("/1.0/profiles", {"name": profile, "devices": {"data": disk}})
+            name = instance("vol", profiles=["default", profile])
+        else:
+            name = instance("vol", devices={"data": disk})
+        primary.execute(name, ["sh", "-c", "echo %s > /data/file && sync" % text])
+        return name, volume
+
+    yield make
+    # Best effort (the lab's clean-up by prefix follows): what uses the volumes, then the volumes.
+    for client in (primary, remote_unix):
+        for volume in made:
+            found = client.exists(volume_url("default", volume))
+            for url in (found or {}).get("used_by") or []:
+                path = url.split("?")[0]
+                try:
+                    if "/instances/" in path and client.get(path).metadata["status"] != "Stopped":
+                        client.put(path + "/state", {"action": "stop", "force": True})
+                    client.delete(path)
+                except LXDError:
+                    pass
+            if found is not None:
+                try:
+                    client.delete(volume_url("default", volume))
+                except LXDError:
+                    pass
+
+
+def start_replica(remote_unix, name):
+    remote_unix.put(api_path("instances", name, "state"), {"action": "start", "timeout": 30})
+
+
+@pytest.mark.parametrize("via_profile", [False, True], ids=["own-device", "profile-device"])
+def test_volume_copied_before_the_instance_then_refreshed(run_module, primary, remote_unix, remote_params,
+                                                          with_volume, via_profile):
+    name, volume = with_volume(via_profile)
+    primary.post(volume_url("default", volume, "snapshots"), {"name": "before-the-copy"})
+    first = run_module("lxd_replica", dict(instances=[name], remote=remote_params))
+    assert not first.get("failed"), first.get("msg")
+    assert first["results"][0]["volumes"] == [{"pool": "default", "name": volume, "action": "created",
+                                               "reason": None}]
+    copy = remote_unix.get(volume_url("default", volume)).metadata
+    assert copy["description"] == "data of a test" and copy["config"]["user.purpose"] == "test"
+    assert copy["config"]["user.lxdops.replica"] == "true"
+    snapshots = remote_unix.get(volume_url("default", volume, "snapshots")).metadata
+    assert [s.rsplit("/", 1)[-1] for s in snapshots] == ["before-the-copy"]
+
+    # A change, a new snapshot and a new description reach the replica on refresh.
+    primary.execute(name, ["sh", "-c", "echo changed-on-the-primary > /data/file && sync"])
+    primary.post(volume_url("default", volume, "snapshots"), {"name": "after-the-copy"})
+    primary.patch(volume_url("default", volume), {"description": "changed", "config": {"user.purpose": "other"}})
+    second = run_module("lxd_replica", dict(instances=[name], remote=remote_params))
+    assert not second.get("failed"), second.get("msg")
+    assert second["results"][0]["volumes"][0]["action"] == "refreshed"
+    copy = remote_unix.get(volume_url("default", volume)).metadata
+    assert copy["description"] == "changed" and copy["config"]["user.purpose"] == "other"
+    snapshots = remote_unix.get(volume_url("default", volume, "snapshots")).metadata
+    assert sorted(s.rsplit("/", 1)[-1] for s in snapshots) == ["after-the-copy", "before-the-copy"]
+
+    # As after a failover: the replica starts with its volume and the newest data in it.
+    primary.put(api_path("instances", name, "state"), {"action": "stop", "timeout": 30, "force": True})
+    start_replica(remote_unix, name)
+    assert read_file(remote_unix, name, "/data/file").strip() == "changed-on-the-primary"
+
+
+def test_volume_of_a_running_replica_is_never_overwritten(run_module, primary, remote_unix, remote_params,
+                                                          with_volume, instance):
+    name, volume = with_volume()
+    assert not run_module("lxd_replica", dict(instances=[name], remote=remote_params)).get("failed")
+    start_replica(remote_unix, name)
+    remote_unix.execute(name, ["sh", "-c", "echo written-on-the-replica > /data/file && sync"])
+    primary.execute(name, ["sh", "-c", "echo newer-on-the-primary > /data/file && sync"])
+    result = run_module("lxd_replica", dict(instances=[name], remote=remote_params))
+    assert result["failed"] and "never overwritten" in result["msg"]
+    assert result["results"][0]["action"] == "skipped"
+    assert result["results"][0]["volumes"] == [{"pool": "default", "name": volume, "action": "skipped",
+                                                "reason": "the instance is left alone"}]
+    assert read_file(remote_unix, name, "/data/file").strip() == "written-on-the-replica"
+
+    # Another instance shares the volume; its replica is stopped, but the running one uses the volume.
+    other = instance("vshare", devices={"data": {"type": "disk", "pool": "default", "source": volume,
+                                                 "path": "/data"}})
+    result = run_module("lxd_replica", dict(instances=[other], remote=remote_params))
+    assert result["failed"] and result["results"][0]["action"] == "skipped"
+    assert "volume default/%s is used by %s, which is Running" % (volume, name) in result["msg"]
+    assert result["results"][0]["volumes"][0]["action"] == "skipped"
+    assert remote_unix.exists(api_path("instances", other)) is None
+    assert read_file(remote_unix, name, "/data/file").strip() == "written-on-the-replica"
+
+
+def test_a_volume_that_fails_leaves_the_instance_uncopied(run_module, primary, remote_unix, remote_params,
+                                                          with_volume, unique):
+    """The target has a volume of that name that is not a replica; then the target lacks the volume's pool."""
+    name, volume = with_volume()
+    remote_unix.post(api_path("storage-pools", "default", "volumes", "custom"), {"name": volume})
+    result = run_module("lxd_replica", dict(instances=[name], remote=remote_params))
+    assert result["failed"] and "volume default/%s exists on the target server" % volume in result["msg"]
+    assert remote_unix.exists(api_path("instances", name)) is None
+    remote_unix.delete(volume_url("default", volume))
+
+    # A copy that breaks: the volume's pool is missing on the target. Nothing of the instance is there after it.
+    pool = unique("vpool")
+    primary.post("/1.0/storage-pools", {"name": pool, "driver": "dir"})
+    try:
+        primary.post(api_path("storage-pools", pool, "volumes", "custom"), {"name": volume})
+        primary.patch(api_path("instances", name), {"devices": {"more": {"type": "disk", "pool": pool,
+                                                                        "source": volume, "path": "/more"}}})
+        result = run_module("lxd_replica", dict(instances=[name], remote=remote_params, retries=0))
+        assert result["failed"] and result["results"][0]["action"] == "failed"
+        assert "volume %s/%s" % (pool, volume) in result["msg"] and "no storage pool" in result["msg"]
+        # Nothing was transferred: the pools are checked before the first volume.
+        assert remote_unix.exists(api_path("instances", name)) is None
+        assert remote_unix.exists(volume_url("default", volume)) is None
+    finally:
+        # Fixed (the device goes): the next run completes, and the one after refreshes.
+        current = instance_of(primary, name)
+        devices = dict((k, v) for k, v in current["devices"].items() if k != "more")
+        body = dict((k, current[k]) for k in ("config", "profiles", "description", "ephemeral"))
+        primary.put(api_path("instances", name), dict(body, devices=devices))
+        primary.delete(volume_url(pool, volume))
+        primary.delete(api_path("storage-pools", pool))
+    result = run_module("lxd_replica", dict(instances=[name], remote=remote_params))
+    assert not result.get("failed"), result.get("msg")
+    assert result["results"][0]["volumes"][0]["action"] == "created"
+    result = run_module("lxd_replica", dict(instances=[name], remote=remote_params))
+    assert not result.get("failed") and result["results"][0]["volumes"][0]["action"] == "refreshed"
+    start_replica(remote_unix, name)
+    assert read_file(remote_unix, name, "/data/file").strip() == "on-the-primary"
+
+
+def test_volume_check_mode_copies_nothing(run_module, remote_unix, remote_params, with_volume):
+    name, volume = with_volume()
+    result = run_module("lxd_replica", dict(instances=[name], remote=remote_params), check=True)
+    assert result["results"][0]["volumes"] == [{"pool": "default", "name": volume, "action": "created",
+                                                "reason": "check mode"}]
+    assert remote_unix.exists(volume_url("default", volume)) is None

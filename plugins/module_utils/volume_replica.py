@@ -1,0 +1,235 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lxdops developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Replicas of the custom volumes an instance uses, copied and refreshed before the instance itself.
+
+Used by replica.Replicator. Rules kept here:
+- the volumes are the custom volumes among the instance's expanded disk devices (its own and its profiles');
+- each goes to the pool of the same name on the target, with its snapshots unless instance_only, its config and
+  description (no volatile keys); the target pulls it from the source, as it pulls the instance;
+- a volume that a running instance uses on the target is never overwritten, nor one the target has that is
+  neither a replica (user.lxdops.replica) nor used by this instance's copy there;
+- a replica volume's snapshot schedule is off (snapshots are the source's), the source's value kept in
+  user.lxdops.source.snapshots.schedule, as for instances; a copy that is not a replica (failback) gets it back.
+"""
+
+from __future__ import annotations
+
+import threading
+from urllib.parse import unquote, urlsplit
+
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, api_path
+from ansible_collections.lxdops.server.plugins.module_utils.config import is_volatile
+
+REFRESH_EXTENSION = "custom_volume_refresh"
+# Keep in step with REPLICA_KEY, SCHEDULE_KEY and SAVED_SCHEDULE_KEY in replica.py (which imports this module).
+REPLICA_KEY = "user.lxdops.replica"
+SCHEDULE_KEY = "snapshots.schedule"
+SAVED_SCHEDULE_KEY = "user.lxdops.source.snapshots.schedule"
+# Volume keys of one storage driver: a target pool of another driver refuses them.
+DRIVER_KEY_PREFIXES = ("btrfs.", "zfs.", "lvm.", "ceph.", "cephfs.", "powerflex.", "pure.")
+
+
+class VolumeBlocked(LXDError):
+    """A volume of the instance is not to be overwritten on the target: the instance is left alone, not failed."""
+
+
+def volume_path(pool, name, *rest):
+    return api_path("storage-pools", pool, "volumes", "custom", name, *rest)
+
+
+def attached_volumes(instance):
+    """[(pool, volume)] of the custom volumes among an instance's expanded disk devices, sorted. Pure.
+
+    A disk with a pool and a source that is not a path is a custom volume (the root disk has no source).
+    """
+    devices = instance.get("expanded_devices")
+    if devices is None:
+        devices = instance.get("devices") or {}
+    found = set()
+    for device in devices.values():
+        source = device.get("source") or ""
+        if device.get("type") == "disk" and device.get("pool") and source and not source.startswith("/") \
+                and device.get("path") != "/":
+            found.add((device["pool"], source))
+    return sorted(found)
+
+
+def volume_config(source_config, replica):
+    """The config of a volume's copy from its source's config. Pure.
+
+    replica: the copy is a replica (schedule off, the source's kept, marked); otherwise (failback) the replica
+    marks go and a schedule kept by the source comes back.
+    """
+    config = dict((k, v) for k, v in (source_config or {}).items() if not is_volatile(k))
+    schedule = config.pop(SCHEDULE_KEY, None) or None
+    saved = config.pop(SAVED_SCHEDULE_KEY, None) or None
+    config.pop(REPLICA_KEY, None)
+    if replica:
+        config[REPLICA_KEY] = "true"
+        if schedule or saved:
+            config[SAVED_SCHEDULE_KEY] = schedule or saved
+    elif schedule or saved:
+        config[SCHEDULE_KEY] = schedule or saved
+    return config
+
+
+def for_driver(config, driver):
+    """The config without the keys of other storage drivers than the target pool's. Pure."""
+    return dict((k, v) for k, v in config.items()
+                if not k.startswith(DRIVER_KEY_PREFIXES) or k.startswith((driver or "") + "."))
+
+
+def used_by_instances(used_by):
+    """[(project, name)] of the instances in a volume's used_by list. Pure."""
+    found = []
+    for url in used_by or []:
+        parts = urlsplit(url)
+        segments = parts.path.strip("/").split("/")
+        if len(segments) == 3 and segments[1] in ("instances", "containers", "virtual-machines"):
+            project = "default"
+            for item in parts.query.split("&"):
+                if item.startswith("project="):
+                    project = unquote(item[len("project="):])
+            found.append((project, unquote(segments[2])))
+    return found
+
+
+def volume_body(source_volume, config, operation_url, certificate, secrets, volume_only, refresh):
+    """The POST /1.0/storage-pools/<pool>/volumes/custom body that makes the target pull the volume. Pure."""
+    return {
+        "name": source_volume["name"],
+        "type": "custom",
+        "content_type": source_volume.get("content_type") or "filesystem",
+        "config": config,
+        "description": source_volume.get("description") or "",
+        "source": {
+            "type": "migration",
+            "mode": "pull",
+            "operation": operation_url,
+            "certificate": certificate,
+            "secrets": secrets,
+            "volume_only": bool(volume_only),
+            "refresh": bool(refresh),
+        },
+    }
+
+
+def volume_result(pool, name, action, reason=None):
+    return {"pool": pool, "name": name, "action": action, "reason": reason}
+
+
+class VolumeReplicator:
+    """Copies or refreshes an instance's volumes; one per replication run, shared by its workers.
+
+    A volume several instances use is replicated once per run: the first instance that needs it does it.
+    """
+
+    def __init__(self, volume_only=False):
+        self.volume_only = volume_only
+        self.lock = threading.Lock()
+        self.done = {}
+        self.volume_locks = {}
+
+    def _volume_lock(self, key):
+        with self.lock:
+            return self.volume_locks.setdefault(key, threading.Lock())
+
+    @staticmethod
+    def plan(target, instance, target_project):
+        """[volume result] of what a run would do (check mode): created or refreshed."""
+        results = []
+        for pool, name in attached_volumes(instance):
+            present = target.exists(volume_path(pool, name), project=target_project)
+            results.append(volume_result(pool, name, "refreshed" if present else "created", "check mode"))
+        return results
+
+    def replicate(self, source, target, instance, source_project, target_project, url, certificate, replica,
+                  results):
+        """Copy or refresh every volume of the instance on the target, appending a result for each to `results`.
+
+        Raises VolumeBlocked when one must not be overwritten, LXDError (naming the volume) when one fails: the
+        instance is then not copied.
+        """
+        volumes = attached_volumes(instance)
+        pools = {}
+        # Every pool first: a volume whose pool is missing fails the instance before anything is transferred.
+        for pool, name in volumes:
+            if pool not in pools:
+                pools[pool] = target.exists(api_path("storage-pools", pool), project=False)
+            if pools[pool] is None:
+                message = "volume %s/%s: the target server has no storage pool %r; create it there first" % (
+                    pool, name, pool)
+                results.append(volume_result(pool, name, "failed", message))
+                raise LXDError(message)
+        for pool, name in volumes:
+            key = (source_project, target_project, pool, name)
+            with self._volume_lock(key):
+                if key in self.done:
+                    results.append(volume_result(pool, name, self.done[key][0], "done for %s in this run"
+                                                 % self.done[key][1]))
+                    continue
+                try:
+                    action = self._replicate_one(source, target, instance, pool, name, pools[pool], source_project,
+                                                 target_project, url, certificate, replica)
+                except VolumeBlocked as exc:
+                    results.append(volume_result(pool, name, "skipped", exc.message))
+                    raise
+                except LXDError as exc:
+                    results.append(volume_result(pool, name, "failed", exc.message))
+                    raise LXDError("volume %s/%s: %s" % (pool, name, exc.message), status_code=exc.status_code,
+                                   error=exc.error)
+                self.done[key] = (action, instance["name"])
+                results.append(volume_result(pool, name, action))
+
+    def _replicate_one(self, source, target, instance, pool, name, target_pool, source_project, target_project, url,
+                       certificate, replica):
+        source_volume = source.get(volume_path(pool, name), project=source_project).metadata
+        current = target.exists(volume_path(pool, name), project=target_project)
+        if current is not None:
+            self._check_overwrite(target, instance["name"], pool, name, current, target_project)
+            if not target.has_extension(REFRESH_EXTENSION):
+                raise LXDError("the target server lacks the API extension %s: an existing volume cannot be "
+                               "refreshed" % REFRESH_EXTENSION)
+        config = for_driver(volume_config(source_volume.get("config"), replica), target_pool.get("driver"))
+        migration = source.request("POST", volume_path(pool, name), project=source_project,
+                                   body={"name": name, "migration": True, "volume_only": bool(self.volume_only)},
+                                   wait=False)
+        secrets = (migration.metadata or {}).get("metadata") or {}
+        body = volume_body(source_volume, config, url + migration.operation, certificate, secrets,
+                           self.volume_only, current is not None)
+        try:
+            target.request("POST", api_path("storage-pools", pool, "volumes", "custom"), body=body,
+                           project=target_project, timeout=max(target.timeout, 3600))
+        finally:
+            try:
+                source.wait_operation(migration.operation, what="sending volume %s/%s" % (pool, name), timeout=60)
+            except LXDError:
+                pass
+        # A refresh keeps the copy's config and description: they follow the source's here.
+        response = target.get(volume_path(pool, name), project=target_project)
+        copy = response.metadata
+        wanted = dict((k, v) for k, v in (copy.get("config") or {}).items() if is_volatile(k))
+        wanted.update(config)
+        description = source_volume.get("description") or ""
+        if wanted != (copy.get("config") or {}) or description != (copy.get("description") or ""):
+            target.put(volume_path(pool, name), {"config": wanted, "description": description},
+                       etag=response.etag, project=target_project)
+        return "refreshed" if current is not None else "created"
+
+    @staticmethod
+    def _check_overwrite(target, instance_name, pool, name, current, target_project):
+        users = used_by_instances(current.get("used_by"))
+        for project, user in users:
+            state = target.exists(api_path("instances", user), project=project)
+            if state is not None and state.get("status") != "Stopped":
+                raise VolumeBlocked("volume %s/%s is used by %s, which is %s on the target server; it is never "
+                                    "overwritten while in use" % (pool, name, user, state.get("status")))
+        ours = (current.get("config") or {}).get(REPLICA_KEY) or (target_project, instance_name) in users or \
+            (target_project == "default" and ("default", instance_name) in users)
+        if not ours:
+            raise VolumeBlocked("volume %s/%s exists on the target server and is neither a replica (%s) nor used "
+                                "by the copy of %s there; it is never overwritten" % (pool, name, REPLICA_KEY,
+                                                                                       instance_name))
