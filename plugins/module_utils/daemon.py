@@ -65,6 +65,8 @@ KIND_FACTS = {
         "waitready": ["lxd", "waitready"],
         # The prefix of the API's own request headers (image upload: fingerprint, public, properties).
         "header_prefix": "X-LXD-",
+        # What the daemon calls a server of the family as an image source (POST /1.0/images, source.protocol).
+        "image_protocol": "lxd",
     },
     "incus": {
         "name": "Incus",
@@ -78,6 +80,8 @@ KIND_FACTS = {
         "waitready": ["incus", "admin", "waitready"],
         # Incus reads its image upload headers under its own name only (X-LXD-public is ignored there).
         "header_prefix": "X-Incus-",
+        # Incus refuses "lxd" there ("Invalid protocol: lxd") once it looks an alias up.
+        "image_protocol": "incus",
     },
 }
 
