@@ -99,6 +99,9 @@ options:
       - A key set to V(null) is removed.
       - Known keys (limits, snapshots, boot, security) are validated before any request.
       - Keys under C(volatile.*) and C(image.*) are refused.
+  description:
+    description:
+      - Description of the instance.
   devices:
     description:
       - Devices of the instance itself (not those from profiles), by name. Each device given is managed whole;
