@@ -5,7 +5,7 @@
 
 """lxdops-guard: the primary never runs an instance that the snapshot server runs as failed over.
 
-Installed on the primary by the snapshot_server role; run once the primary's LXD is up at boot (it has just
+Installed on the primary by the snapshot_server role; run once the primary's daemon is up at boot (it has just
 autostarted its instances) and then every few seconds. It asks the snapshot server which copies carry
 FAILED_OVER_KEY (set by failover); each instance of the primary among them is stopped at once (force), gets
 boot.autostart false and FENCED_KEY ("<time> <reason>"), and stays so until failback clears the key.
@@ -17,7 +17,7 @@ them running and warns. After it has answered once, an outage of the snapshot se
 primary was running all along, and a standby outage must not become an outage of the primary.
 
 Exit status: 0 asked, nothing fenced now; 1 fenced something in this run (or failed to); 2 the snapshot server
-could not be asked; 3 bad settings or this server's LXD not answering.
+could not be asked; 3 bad settings or this server's daemon not answering.
 """
 
 from __future__ import annotations
@@ -201,7 +201,7 @@ class Guard:
                 if time.monotonic() >= deadline:
                     raise
                 if not waiting:
-                    self.log("waiting up to %d s for this server's LXD: %s" % (wait, exc.message))
+                    self.log("waiting up to %d s for this server's daemon (LXD or Incus): %s" % (wait, exc.message))
                     waiting = True
                 time.sleep(2)
 
@@ -391,7 +391,7 @@ def main(argv=None, stream=None):
     parser.add_argument("--check", action="store_true", help="say what would be done, change nothing")
     parser.add_argument("--status", action="store_true", help="print what the last run did, exit with its status")
     parser.add_argument("--wait", type=int, default=0, metavar="SECONDS",
-                        help="wait this long for this server's LXD to answer (at boot without systemd)")
+                        help="wait this long for this server's daemon to answer (at boot without systemd)")
     args = parser.parse_args(argv)
     stream = stream or sys.stdout
     try:

@@ -185,7 +185,7 @@ def test_primary_waited_for_then_exits_3(guard, tmp_path, remote_https):
                                   "lock_file": str(tmp_path / "lock")}))
     out = io.StringIO()
     assert main(["--config", str(config), "--wait", "3"], stream=out) == 3
-    assert out.getvalue().count("waiting up to 3 s for this server's LXD") == 1
+    assert out.getvalue().count("waiting up to 3 s for this server's daemon") == 1
     assert "cannot read this server's instances" in out.getvalue()
 
 
