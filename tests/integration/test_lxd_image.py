@@ -1,0 +1,259 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lxdops developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""lxdops.server.lxd_image against the lab's real daemons: images from files (unified and split) and copied
+from the kind's other daemon over https with its certificate pinned.
+
+The files are the lab's busybox tarball with a metadata description of the test's own, so each test has an
+image (and a fingerprint) nobody else uses: the lab's own busybox image is never touched.
+"""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import hashlib
+import io
+import tarfile
+
+import pytest
+
+from ansible_collections.lxdops.server.plugins.module_utils.client import api_path
+
+
+def sha256(*paths):
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(open(path, "rb").read())
+    return digest.hexdigest()
+
+
+def _write_tar(path, members):
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz, \
+            tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for info, data in members:
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+
+
+@pytest.fixture
+def image_files(lab, tmp_path):
+    """make(tag) -> {"unified": path, "metadata": path, "rootfs": path}: the lab's busybox with its own tag."""
+    with tarfile.open(lab["images"]["busybox"]["file"]) as source:
+        members = [(m, source.extractfile(m).read() if m.isfile() else None) for m in source.getmembers()]
+
+    def make(tag):
+        unified, metadata, rootfs = [], [], []
+        for info, data in members:
+            info = copy.copy(info)
+            if info.name == "metadata.yaml":
+                data = data.replace(b"lxdops lab busybox", b"lxdops lab busybox " + tag.encode())
+            if data is not None:
+                info.size = len(data)
+            unified.append((info, data))
+            if info.name == "rootfs" or info.name.startswith("rootfs/"):
+                inner = copy.copy(info)
+                inner.name = "." + info.name[len("rootfs"):]
+                rootfs.append((inner, data))
+            else:
+                metadata.append((info, data))
+        paths = dict((name, str(tmp_path / ("%s-%s.tar.gz" % (tag, name)))) for name in ("unified", "metadata", "rootfs"))
+        _write_tar(paths["unified"], unified)
+        _write_tar(paths["metadata"], metadata)
+        _write_tar(paths["rootfs"], rootfs)
+        return paths
+
+    return make
+
+
+def aliases_of(client, fingerprint):
+    image = client.exists(api_path("images", fingerprint))
+    return None if image is None else dict((a["name"], a["description"]) for a in image["aliases"])
+
+
+def test_unified_file_check_mode_import_second_run_alias_change_delete(run_module, primary, unique, image_files):
+    alias, other = unique("img"), unique("img")
+    files = image_files(alias)
+    fingerprint = sha256(files["unified"])
+    params = dict(file=files["unified"], aliases=[alias], properties={"release": "site-build"})
+
+    check = run_module("lxd_image", params, check=True)
+    assert check["changed"] and check["actions"] == ["upload", "alias " + alias], check
+    assert check["fingerprint"] == fingerprint and check["diff"]["after"]["image"]["fingerprint"] == fingerprint
+    assert primary.exists(api_path("images", fingerprint)) is None
+    assert primary.exists(api_path("images", "aliases", alias)) is None
+
+    try:
+        first = run_module("lxd_image", params)
+        assert first["changed"] and first["fingerprint"] == fingerprint, first.get("msg")
+        assert first["image"]["properties"]["release"] == "site-build"
+        assert aliases_of(primary, fingerprint) == {alias: ""}
+
+        # Known by the fingerprint of the file: nothing is uploaded again.
+        second = run_module("lxd_image", params)
+        assert not second["changed"] and second["actions"] == [], second
+        assert second["_requests"] <= 4
+
+        # An alias with a description added, the old one purged, a property removed, made public.
+        change = dict(file=files["unified"], aliases=[{"name": other, "description": "site build"}],
+                      purge_aliases=True, properties={"release": None}, public=True)
+        changed = run_module("lxd_image", change)
+        assert changed["changed"] and "upload" not in changed["actions"], changed
+        assert changed["diff"]["before"]["aliases"][alias]["target"] == fingerprint
+        assert changed["diff"]["after"]["aliases"][other] == {"target": fingerprint, "description": "site build"}
+        assert aliases_of(primary, fingerprint) == {other: "site build"}
+        image = primary.get(api_path("images", fingerprint)).metadata
+        assert image["public"] and "release" not in image["properties"]
+        assert not run_module("lxd_image", change)["changed"]
+
+        # By fingerprint alone, the image on the server is managed: expiry set.
+        expiry = run_module("lxd_image", dict(fingerprint=fingerprint, expires_at="2099-01-31T00:00:00Z"))
+        assert expiry["changed"] and expiry["image"]["expires_at"].startswith("2099-01-31")
+        assert not run_module("lxd_image", dict(fingerprint=fingerprint, expires_at="2099-01-31T00:00:00+00:00"))[
+            "changed"]
+    finally:
+        check_delete = run_module("lxd_image", dict(aliases=[other], state="absent"), check=True)
+        deleted = run_module("lxd_image", dict(fingerprint=fingerprint, state="absent"))
+    assert check_delete["changed"] and check_delete["deleted"] == [fingerprint]
+    assert deleted["changed"] and primary.exists(api_path("images", fingerprint)) is None
+    assert not run_module("lxd_image", dict(fingerprint=fingerprint, state="absent"))["changed"]
+
+
+def test_split_files(run_module, primary, unique, image_files):
+    alias = unique("split")
+    files = image_files(alias)
+    fingerprint = sha256(files["metadata"], files["rootfs"])
+    params = dict(file=files["metadata"], rootfs_file=files["rootfs"], aliases=[alias])
+    try:
+        first = run_module("lxd_image", params)
+        assert first["changed"] and first["fingerprint"] == fingerprint, first.get("msg")
+        image = primary.get(api_path("images", fingerprint)).metadata
+        assert image["type"] == "container" and image["properties"]["description"].endswith(alias)
+        again = run_module("lxd_image", params)
+        assert not again["changed"] and again["actions"] == []
+        # The alias names the image to delete.
+        assert run_module("lxd_image", dict(aliases=[alias], state="absent"))["deleted"] == [fingerprint]
+        assert primary.exists(api_path("images", fingerprint)) is None
+    finally:
+        run_module("lxd_image", dict(fingerprint=fingerprint, state="absent"))
+
+
+def test_alias_of_another_image_is_moved(run_module, primary, unique, image_files):
+    alias = unique("move")
+    first_files, second_files = image_files(alias + "a"), image_files(alias + "b")
+    one, two = sha256(first_files["unified"]), sha256(second_files["unified"])
+    try:
+        assert run_module("lxd_image", dict(file=first_files["unified"], aliases=[alias]))["changed"]
+        moved = run_module("lxd_image", dict(file=second_files["unified"], aliases=[alias]))
+        assert moved["changed"] and moved["diff"]["before"]["aliases"][alias]["target"] == one
+        assert primary.get(api_path("images", "aliases", alias)).metadata["target"] == two
+        assert aliases_of(primary, one) == {}
+    finally:
+        for fingerprint in (one, two):
+            run_module("lxd_image", dict(fingerprint=fingerprint, state="absent"))
+
+
+def test_failed_upload_leaves_nothing(run_module, primary, unique, tmp_path):
+    bad = tmp_path / "not-an-image.tar.gz"
+    with tarfile.open(str(bad), "w:gz") as tar:
+        info = tarfile.TarInfo("hello")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"hi"))
+    alias = unique("bad")
+    result = run_module("lxd_image", dict(file=str(bad), aliases=[alias]))
+    assert result.get("failed") and "upload of image" in result["msg"], result
+    assert primary.exists(api_path("images", sha256(str(bad)))) is None
+    assert primary.exists(api_path("images", "aliases", alias)) is None
+
+
+@pytest.fixture
+def remote_image(lab, run_module, unique, image_files):
+    """make(public) -> (alias, fingerprint) of a new image on the kind's remote daemon."""
+    made = []
+
+    def make(public=True):
+        alias = unique("remote")
+        path = image_files(alias)["unified"]
+        result = run_module("lxd_image", dict(url=lab["daemons"]["remote"]["url"], file=path, aliases=[alias],
+                                              public=public))
+        assert result["changed"], result.get("msg")
+        made.append(result["fingerprint"])
+        return alias, result["fingerprint"]
+
+    yield make
+    for fingerprint in made:
+        run_module("lxd_image", dict(url=lab["daemons"]["remote"]["url"], fingerprint=fingerprint, state="absent"))
+
+
+def test_copy_from_the_other_daemon_pinned(run_module, primary, unique, remote_https, remote_image):
+    alias, fingerprint = remote_image(public=True)
+    local = unique("copy")
+    params = dict(remote=dict(remote_https, alias=alias), aliases=[local], auto_update=True)
+    try:
+        check = run_module("lxd_image", params, check=True)
+        assert check["changed"] and check["actions"] == ["copy", "alias " + local], check
+        assert primary.exists(api_path("images", fingerprint)) is None
+
+        first = run_module("lxd_image", params)
+        assert first["changed"] and first["fingerprint"] == fingerprint, first.get("msg")
+        image = primary.get(api_path("images", fingerprint)).metadata
+        assert image["auto_update"] and image["update_source"]["alias"] == alias
+        assert image["update_source"]["server"] == remote_https["url"]
+        assert aliases_of(primary, fingerprint) == {local: ""}
+
+        again = run_module("lxd_image", params)
+        assert not again["changed"] and again["actions"] == [], again
+
+        off = run_module("lxd_image", dict(params, auto_update=False))
+        assert off["changed"] and off["diff"]["after"] == {"auto_update": False}
+        assert not primary.get(api_path("images", fingerprint)).metadata["auto_update"]
+    finally:
+        run_module("lxd_image", dict(fingerprint=fingerprint, state="absent"))
+
+
+def test_copy_of_a_private_image_with_a_secret_the_module_asks_for(run_module, primary, unique, remote_https,
+                                                                    remote_image):
+    alias, fingerprint = remote_image(public=False)
+    try:
+        first = run_module("lxd_image", dict(remote=dict(remote_https, alias=alias), aliases=[unique("priv")]))
+        assert first["changed"] and first["fingerprint"] == fingerprint, first.get("msg")
+        assert not run_module("lxd_image", dict(remote=dict(remote_https, alias=alias)))["changed"]
+    finally:
+        run_module("lxd_image", dict(fingerprint=fingerprint, state="absent"))
+
+
+def test_copy_refused_when_the_pinned_certificate_differs(run_module, primary, lab, remote_https, remote_image):
+    alias, fingerprint = remote_image(public=True)
+    wrong = dict(remote_https, server_cert=lab["daemons"]["primary"]["server_cert"])
+    result = run_module("lxd_image", dict(remote=dict(wrong, alias=alias)))
+    assert result.get("failed") and "does not match the pinned" in result["msg"], result
+    assert primary.exists(api_path("images", fingerprint)) is None
+
+
+@pytest.mark.parametrize("params, words", [
+    (dict(fingerprint="abc123"), ["fingerprint", "'abc123'", "64 hexadecimal digits"]),
+    (dict(file="/nonexistent/image.tar.gz"), ["file", "/nonexistent/image.tar.gz", "no such file"]),
+    (dict(remote=dict(url="https://127.0.0.1:1", alias="x", protocol="ftp")), ["protocol", "ftp", "lxd"]),
+    (dict(remote=dict(url="http://127.0.0.1:1", alias="x")), ["remote.url", "https://"]),
+    (dict(remote=dict(url="https://127.0.0.1:1")), ["remote.alias", "remote.fingerprint"]),
+    (dict(remote=dict(url="https://127.0.0.1:1", alias="x", verify=False)), ["remote.verify", "server_cert"]),
+    (dict(fingerprint="0" * 64, auto_update=True), ["auto_update", "remote"]),
+    (dict(rootfs_file="/etc/hostname"), ["rootfs_file", "file"]),
+    (dict(fingerprint="0" * 64, aliases=[""]), ["aliases", "''"]),
+    (dict(fingerprint="0" * 64, expires_at="tomorrow"), ["expires_at", "tomorrow", "RFC 3339"]),
+    (dict(state="absent"), ["state=absent", "fingerprint"]),
+])
+def test_bad_input_fails_before_any_request(run_module, params, words):
+    result = run_module("lxd_image", params)
+    assert result.get("failed"), result
+    for word in words:
+        assert word in result["msg"], (word, result["msg"])
+    assert result["_requests"] == 0
+
+
+def test_files_that_do_not_have_the_fingerprint_given(run_module, primary, unique, image_files):
+    files = image_files(unique("fp"))
+    result = run_module("lxd_image", dict(file=files["unified"], fingerprint="1" * 64))
+    assert result.get("failed") and sha256(files["unified"]) in result["msg"]
+    assert result["_requests"] == 0
