@@ -1,0 +1,285 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lxdops developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""lxdops.server.lxd_backup and playbooks/backup.yml against the lab's real daemons (LXD and Incus)."""
+
+from __future__ import annotations
+
+import os
+import tarfile
+
+import pytest
+
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDNotFound, api_path
+from ansible_collections.lxdops.server.plugins.module_utils.daemon import KIND_FACTS
+
+from test_playbooks_pair import run_playbook
+
+
+def backups(client, name):
+    return dict((b["name"], b) for b in client.get(api_path("instances", name, "backups"),
+                                                   params={"recursion": 1}).metadata)
+
+
+def gone(client, name):
+    with pytest.raises(LXDNotFound):
+        client.get(api_path("instances", name))
+    return True
+
+
+def delete_instance(client, name):
+    if client.get(api_path("instances", name, "state")).metadata["status"] != "Stopped":
+        client.put(api_path("instances", name, "state"), {"action": "stop", "force": True, "timeout": 30})
+    client.delete(api_path("instances", name))
+
+
+def read(client, name, path):
+    code, out, _err = client.execute(name, ["cat", path])
+    return out.decode().strip() if code == 0 else None
+
+
+def test_back_up_delete_import_data_and_snapshots_back(run_module, primary, instance, tmp_path):
+    name = instance("bk")
+    primary.execute(name, ["sh", "-c", "echo before-snapshot > /root/old"])
+    primary.post(api_path("instances", name, "snapshots"), {"name": "s0"})
+    primary.execute(name, ["sh", "-c", "echo precious > /root/data"])
+    dest = str(tmp_path / "b.tar.gz")
+    first = run_module("lxd_backup", dict(instance=name, name="b1", dest=dest, expiry="1d"))
+    assert first["changed"] and first["actions"] == ["create", "export"], first
+    assert first["dest"] == {"path": dest, "size": os.path.getsize(dest)}
+    assert os.stat(dest).st_mode & 0o777 == 0o600
+    assert [b["name"] for b in first["backups"]] == ["b1"] and first["backups"][0]["expires_at"].startswith("20")
+    assert not [f for f in os.listdir(tmp_path) if f.endswith(".part")]
+    # A second run: the backup exists, the file there has its export's size.
+    second = run_module("lxd_backup", dict(instance=name, name="b1", dest=dest, expiry="1d"))
+    assert not second["changed"] and second["actions"] == []
+    # A file that differs (cut) is written again.
+    with open(dest, "r+b") as handle:
+        handle.truncate(1000)
+    third = run_module("lxd_backup", dict(instance=name, name="b1", dest=dest))
+    assert third["changed"] and third["actions"] == ["export"] and os.path.getsize(dest) == first["dest"]["size"]
+
+    delete_instance(primary, name)
+    imported = run_module("lxd_backup", dict(instance=name, state="imported", source=dest))
+    assert imported["changed"] and imported["actions"] == ["import"], imported
+    assert imported["file"]["checked"] and imported["file"]["snapshots"] == ["s0"]
+    assert imported["instance"]["snapshots"] == ["s0"] and imported["instance"]["status"] == "Stopped"
+    primary.put(api_path("instances", name, "state"), {"action": "start", "timeout": 60})
+    assert read(primary, name, "/root/data") == "precious"
+    # The snapshot came back with its own content: restored, the file written after it is gone.
+    primary.put(api_path("instances", name, "state"), {"action": "stop", "force": True, "timeout": 30})
+    primary.put(api_path("instances", name), {"restore": "s0"})
+    primary.put(api_path("instances", name, "state"), {"action": "start", "timeout": 60})
+    assert read(primary, name, "/root/old") == "before-snapshot" and read(primary, name, "/root/data") is None
+    # The instance exists: a second import does nothing.
+    again = run_module("lxd_backup", dict(instance=name, state="imported", source=dest))
+    assert not again["changed"] and again["instance"]["name"] == name
+
+
+def test_instance_only_import_under_another_name(run_module, primary, instance, unique, tmp_path):
+    name = instance("bkio")
+    primary.post(api_path("instances", name, "snapshots"), {"name": "s0"})
+    primary.execute(name, ["sh", "-c", "echo copy > /root/data"])
+    dest = str(tmp_path / "io.tar.xz")
+    result = run_module("lxd_backup", dict(instance=name, name="io", instance_only=True, compression_algorithm="xz",
+                                           dest=dest))
+    assert result["changed"] and result["backups"][0]["instance_only"] is True
+    other = unique("bkio2")
+    imported = run_module("lxd_backup", dict(instance=other, state="imported", source=dest))
+    assert imported["changed"] and imported["file"]["compression"] == "xz"
+    assert imported["instance"]["snapshots"] == [] and imported["file"]["name"] == name
+    primary.put(api_path("instances", other, "state"), {"action": "start", "timeout": 60})
+    assert read(primary, other, "/root/data") == "copy"
+
+
+def test_check_mode_and_diff(run_module, primary, instance, tmp_path):
+    name = instance("bkcm", state="stopped")
+    dest = str(tmp_path / "c.tar.gz")
+    result = run_module("lxd_backup", dict(instance=name, name="c1", dest=dest, keep=1), check=True)
+    assert result["changed"] and result["actions"] == ["create", "export"]
+    assert "c1" in result["diff"]["after"]["backups"] and result["diff"]["after"]["dest"]["path"] == dest
+    assert backups(primary, name) == {} and not os.listdir(tmp_path)
+    run_module("lxd_backup", dict(instance=name, name="c1"))
+    result = run_module("lxd_backup", dict(instance=name, name="c1", dest=dest), check=True)
+    assert result["changed"] and result["actions"] == ["export"] and not os.listdir(tmp_path)
+    assert result["diff"]["after"]["dest"]["size"] > 0
+    result = run_module("lxd_backup", dict(instance=name, name="c1", state="absent"), check=True)
+    assert result["changed"] and "c1" in result["diff"]["before"]["backups"] and "c1" in backups(primary, name)
+    source = str(tmp_path / "s.tar.gz")
+    run_module("lxd_backup", dict(instance=name, name="c1", dest=source))
+    imported = run_module("lxd_backup", dict(instance=name + "-x", state="imported", source=source), check=True)
+    assert imported["changed"] and imported["actions"] == ["import"] and gone(primary, name + "-x")
+
+
+def test_keep_newest_and_absent(run_module, primary, instance):
+    name = instance("bkkeep", state="stopped")
+    for backup in ("k1", "k2", "k3"):
+        run_module("lxd_backup", dict(instance=name, name=backup, compression_algorithm="none"))
+    result = run_module("lxd_backup", dict(instance=name, state="absent", keep=2))
+    assert result["changed"] and sorted(backups(primary, name)) == ["k2", "k3"]
+    assert not run_module("lxd_backup", dict(instance=name, state="absent", keep=2))["changed"]
+    # A new one with keep=2: the oldest goes.
+    result = run_module("lxd_backup", dict(instance=name, keep=2))
+    created = result["backup"]
+    assert result["changed"] and result["actions"] == ["create", "delete k2"], result
+    assert sorted(backups(primary, name)) == sorted([created, "k3"])
+    result = run_module("lxd_backup", dict(instance=name, name="k3", state="absent"))
+    assert result["changed"] and "k3" not in backups(primary, name)
+    assert not run_module("lxd_backup", dict(instance=name, name="k3", state="absent"))["changed"]
+    listed = run_module("lxd_backup", dict(instance=name, state="listed"))
+    assert not listed["changed"] and [b["name"] for b in listed["backups"]] == [created]
+
+
+def cut_at_a_file_boundary(path, out):
+    """A plain tarball cut where a file of the instance's rootfs begins (a copy interrupted there)."""
+    with tarfile.open(path) as archive:
+        members = [m for m in archive.getmembers() if m.name.startswith("backup/container/rootfs/")]
+    offset = members[len(members) // 2].offset
+    with open(path, "rb") as source, open(out, "wb") as sink:
+        sink.write(source.read(offset))
+
+
+def test_the_daemon_imports_a_plain_tarball_cut_at_a_file_boundary(primary, lab, instance, unique, tmp_path):
+    """Why the module reads a file through first: the daemon itself makes a broken instance without an error."""
+    name = instance("bkraw", state="stopped")
+    primary.post(api_path("instances", name, "backups"), {"name": "plain", "compression_algorithm": "none"})
+    full, cut = str(tmp_path / "full.tar"), str(tmp_path / "cut.tar")
+    with open(full, "wb") as sink:
+        primary.download(api_path("instances", name, "backups", "plain", "export"), sink)
+    cut_at_a_file_boundary(full, cut)
+    broken = unique("bkraw2")
+    prefix = KIND_FACTS[lab["kind"]]["header_prefix"]
+    with open(cut, "rb") as source:
+        operation = primary.upload("/1.0/instances", source, os.path.getsize(cut), headers={prefix + "name": broken})
+    assert operation["status"] == "Success"
+    assert primary.get(api_path("instances", broken)).metadata["name"] == broken
+
+
+@pytest.mark.parametrize("compression", ["none", "gzip"])
+def test_a_file_cut_short_is_refused_and_nothing_is_made(run_module, primary, instance, unique, tmp_path,
+                                                         compression):
+    name = instance("bkcut", state="stopped")
+    full = str(tmp_path / "full")
+    run_module("lxd_backup", dict(instance=name, name="b", compression_algorithm=compression, dest=full))
+    cut = str(tmp_path / "cut")
+    if compression == "none":
+        cut_at_a_file_boundary(full, cut)
+    else:
+        with open(full, "rb") as source, open(cut, "wb") as sink:
+            sink.write(source.read(os.path.getsize(full) - 100))
+    target = unique("bkcut2")
+    result = run_module("lxd_backup", dict(instance=target, state="imported", source=cut))
+    assert result["failed"] and not result["changed"], result
+    assert "cut short" in result["msg"] and cut in result["msg"] and "not imported" in result["msg"]
+    # One request (does the instance exist?); nothing was uploaded.
+    assert result["_requests"] == 1
+    assert gone(primary, target)
+
+
+def test_a_failed_import_leaves_nothing(run_module, primary, instance, unique, tmp_path):
+    name = instance("bkfail", state="stopped")
+    dest = str(tmp_path / "f.tar.gz")
+    run_module("lxd_backup", dict(instance=name, name="b", dest=dest))
+    target = unique("bkfail2")
+    result = run_module("lxd_backup", dict(instance=target, state="imported", source=dest,
+                                           pool="lxdops-test-no-such-pool"))
+    assert result["failed"] and "lxdops-test-no-such-pool" in result["msg"], result
+    assert gone(primary, target)
+
+
+def test_optimized_where_the_pool_allows_it(run_module, primary, lab, instance, unique, tmp_path):
+    plain = instance("bkopt", state="stopped")
+    result = run_module("lxd_backup", dict(instance=plain, name="o", optimized_storage=True))
+    assert result["changed"] and result["backups"][0]["optimized_storage"] is False
+    assert any("makes no optimized backups" in w for w in result.get("warnings", []))
+    pool = lab["daemons"]["primary"]["btrfs_pool"]
+    fast = instance("bkbtrfs", state="stopped", devices={"root": {"type": "disk", "path": "/", "pool": pool}})
+    dest = str(tmp_path / "o.bin")
+    result = run_module("lxd_backup", dict(instance=fast, name="o", optimized_storage=True, dest=dest))
+    assert result["changed"] and result["backups"][0]["optimized_storage"] is True and not result.get("warnings")
+    target = unique("bkbtrfs2")
+    imported = run_module("lxd_backup", dict(instance=target, state="imported", source=dest, pool=pool))
+    assert imported["changed"] and imported["file"]["optimized"] is True, imported
+    assert imported["instance"]["pool"] == pool
+
+
+def test_import_into_a_project(run_module, primary, instance, unique, tmp_path, lab):
+    name = instance("bkprj", state="stopped")
+    dest = str(tmp_path / "p.tar.gz")
+    run_module("lxd_backup", dict(instance=name, name="b", dest=dest))
+    project = unique("bkp")
+    primary.post("/1.0/projects", {"name": project, "config": {"features.images": "false",
+                                                               "features.profiles": "false"}})
+    result = run_module("lxd_backup", dict(instance=name, state="imported", source=dest, project=project))
+    assert result["changed"], result
+    primary.project = project
+    assert primary.get(api_path("instances", name)).metadata["project"] == project
+
+
+@pytest.mark.parametrize("params, words", [
+    (dict(instance="web1", compression_algorithm="gz"), ["compression_algorithm", "gz", "zstd"]),
+    (dict(instance="web1", expiry="1x"), ["expiry", "'1x'"]),
+    (dict(instance="web1", expires_at="tomorrow"), ["expires_at", "'tomorrow'", "RFC 3339"]),
+    (dict(instance="web1", state="absent", keep=0), ["keep", "1 or more"]),
+    (dict(instance="web1", state="absent"), ["needs name", "keep"]),
+    (dict(instance="web1", name="a/b"), ["'a/b'", "not a valid backup name"]),
+    (dict(instance="web1", state="imported"), ["needs source"]),
+    (dict(instance="web1", state="imported", source="/nonexistent/b.tar.gz"), ["source", "no such file"]),
+    (dict(instance="web1", source="/etc/hostname"), ["source does not apply to state=present", "imported"]),
+    (dict(instance="web1", dest="/nonexistent/x.tar.gz"), ["dest", "/nonexistent", "does not exist"]),
+    (dict(instance="web1", dest="/tmp"), ["dest", "is a folder"]),
+    (dict(instance="web1/s", state="listed"), ["instance", "not a valid instance name"]),
+])
+def test_bad_input_fails_before_any_request(run_module, params, words):
+    result = run_module("lxd_backup", params)
+    assert result["failed"] and result["_requests"] == 0, result
+    for word in words:
+        assert word in result["msg"]
+
+
+def test_a_missing_instance_is_named(run_module, unique):
+    result = run_module("lxd_backup", dict(instance=unique("nope"), state="listed"))
+    assert result["failed"] and "does not exist" in result["msg"]
+
+
+# ---------------------------------------------------------------- playbooks/backup.yml
+
+def test_backup_playbook_retention_and_the_files_import(tmp_path, lab, primary, instance, unique, run_module):
+    names = [instance("bkpb"), instance("bkpb")]
+    primary.execute(names[0], ["sh", "-c", "echo nightly > /root/data"])
+    folder = tmp_path / "store"
+    extra = {"backup_instances": names, "backup_dir": str(folder), "backup_keep_files": 2, "backup_keep_server": 1}
+    for _run in range(3):
+        proc, recap = run_playbook(tmp_path, lab, "backup", extra)
+        assert recap["failed"] == 0, proc.stdout + proc.stderr
+    for name in names:
+        files = sorted(os.listdir(folder / name))
+        assert len(files) == 2 and all(f.endswith(".tar.gz") for f in files), files
+        assert len(backups(primary, name)) == 1
+    newest = str(folder / names[0] / sorted(os.listdir(folder / names[0]))[-1])
+    target = unique("bkpb3")
+    imported = run_module("lxd_backup", dict(instance=target, state="imported", source=newest))
+    assert imported["changed"], imported
+    primary.put(api_path("instances", target, "state"), {"action": "start", "timeout": 60})
+    assert read(primary, target, "/root/data") == "nightly"
+
+
+def test_backup_playbook_default_is_every_instance_of_the_project(tmp_path, lab, primary, busybox, unique):
+    project = unique("bkpbp")
+    primary.post("/1.0/projects", {"name": project, "config": {"features.images": "false",
+                                                               "features.profiles": "false"}})
+    primary.project = project
+    names = [unique("bkall"), unique("bkall")]
+    for name in names:
+        primary.post("/1.0/instances", {"name": name, "source": {"type": "image", "alias": busybox["alias"]}})
+    folder = tmp_path / "store"
+    proc, recap = run_playbook(tmp_path, lab, "backup", {"backup_dir": str(folder), "backup_project": project})
+    assert recap["failed"] == 0, proc.stdout + proc.stderr
+    assert sorted(os.listdir(folder)) == sorted(names)
+
+
+def test_backup_playbook_needs_a_folder(tmp_path, lab):
+    proc, recap = run_playbook(tmp_path, lab, "backup", {})
+    assert recap["failed"] == 1 and "backup_dir" in proc.stdout
