@@ -174,7 +174,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible.utils.display import Display
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, LXDError
-from ansible_collections.lxdops.server.plugins.module_utils.config import to_lxd_string
+from ansible_collections.lxdops.server.plugins.module_utils.config import IDMAP_KEYS, to_lxd_string
 from ansible_collections.lxdops.server.plugins.module_utils.daemon import DEFAULT_DAEMON
 
 display = Display()
@@ -231,12 +231,8 @@ def instance_matches(instance, filters):
     return True
 
 
-# LXD's internal ID maps: large, and of no use in a play.
-_IDMAP_KEYS = ("volatile.idmap.current", "volatile.idmap.next", "volatile.last_state.idmap")
-
-
 def host_variables(instance, server, daemon=DEFAULT_DAEMON):
-    config = dict((k, v) for k, v in (instance.get("expanded_config") or {}).items() if k not in _IDMAP_KEYS)
+    config = dict((k, v) for k, v in (instance.get("expanded_config") or {}).items() if k not in IDMAP_KEYS)
     return {
         "lxd_name": instance.get("name"),
         "lxd_server": server,

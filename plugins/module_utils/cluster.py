@@ -23,7 +23,12 @@ from ansible_collections.lxdops.server.plugins.module_utils.client import (
     pending_token_operations,
     split_address,
 )
-from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError, to_lxd_string
+from ansible_collections.lxdops.server.plugins.module_utils.config import (
+    MEMBER_NETWORK_KEYS,
+    MEMBER_POOL_KEYS,
+    ConfigError,
+    to_lxd_string,
+)
 from ansible_collections.lxdops.server.plugins.module_utils.daemon import kind_from_server
 from ansible_collections.lxdops.server.plugins.module_utils.diff import DifferenceTracker
 from ansible_collections.lxdops.server.plugins.module_utils.lxdtime import ZERO_TIME
@@ -35,9 +40,6 @@ EVACUATE_MODES = ("stop", "migrate", "live-migrate")
 RESTORE_MODES = ("skip",)
 # Roles LXD assigns by itself (the database ones); a task manages the others (event-hub, ovn-chassis ...).
 AUTOMATIC_ROLES = ("database", "database-leader", "database-standby")
-# Member-specific keys of storage pools and networks in a cluster: given per member, never cluster-wide.
-MEMBER_POOL_KEYS = ("source", "size", "zfs.pool_name", "lvm.vg_name", "lvm.thinpool_name", "volatile.initial_source")
-MEMBER_NETWORK_KEYS = ("parent", "bridge.external_interfaces", "bgp.ipv4.nexthop", "bgp.ipv6.nexthop")
 # Options that belong to one state only: (option, states that take it).
 STATE_OPTIONS = (
     ("cluster_token", ("joined",)),

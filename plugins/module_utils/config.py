@@ -16,6 +16,59 @@ import re
 
 # Keys LXD writes for itself; never compared, never sent back changed.
 LXD_OWNED_PREFIXES = ("volatile.", "image.")
+# LXD's internal ID maps of an instance: large, and of no use in a play (the inventory leaves them out).
+IDMAP_KEYS = ("volatile.idmap.current", "volatile.idmap.next", "volatile.last_state.idmap")
+
+# The limit options (lxd_limits, a limits entry of lxd_instance_set) -> (where the key lives, LXD key).
+# "config" is the instance's or profile's config, "disk" the root disk device, "nic" the named nic device.
+LIMIT_OPTIONS = {
+    "cpu": ("config", "limits.cpu"),
+    "cpu_allowance": ("config", "limits.cpu.allowance"),
+    "cpu_priority": ("config", "limits.cpu.priority"),
+    "memory": ("config", "limits.memory"),
+    "memory_enforce": ("config", "limits.memory.enforce"),
+    "memory_swap": ("config", "limits.memory.swap"),
+    "memory_swap_priority": ("config", "limits.memory.swap.priority"),
+    "processes": ("config", "limits.processes"),
+    "disk_priority": ("config", "limits.disk.priority"),
+    "network_priority": ("config", "limits.network.priority"),
+    "disk_size": ("disk", "size"),
+    "disk_read": ("disk", "limits.read"),
+    "disk_write": ("disk", "limits.write"),
+    "network_ingress": ("nic", "limits.ingress"),
+    "network_egress": ("nic", "limits.egress"),
+}
+
+# Server keys whose values are never echoed: the daemon shows some only as `true` (core.trust_password), others
+# in clear (maas.api.key on LXD 5.0, loki.auth.password, openfga.api.token on Incus 6.0).
+SERVER_SECRET_KEYS = ("core.trust_password", "loki.auth.password", "candid.api.key", "rbac.agent.private_key",
+                      "maas.api.key", "oidc.client.secret", "openfga.api.token", "network.ovn.client_key")
+
+# Server keys LXD has and Incus does not, with what to use on Incus instead.
+SERVER_KEYS_NOT_ON_INCUS = {
+    "core.trust_password": "Incus has no trust password: issue a trust token instead (lxdops.server.lxd_trust with "
+                           "state=token, or `incus config trust add <name>`) and give it as trust_token",
+}
+
+# LXD does not store a server key set to its default: GET shows it absent. Comparing against these keeps a
+# playbook that spells out a default idempotent.
+SERVER_DEFAULTS = {
+    "cluster.images_minimum_replica": "3",
+    "cluster.max_standby": "2",
+    "cluster.max_voters": "3",
+    "cluster.offline_threshold": "20",
+    "core.bgp_asn": "0",
+    "core.trust_ca_certificates": "false",
+    "images.auto_update_cached": "true",
+    "images.auto_update_interval": "6",
+    "images.compression_algorithm": "gzip",
+    "images.remote_cache_expiry": "10",
+}
+
+# Member-specific keys of storage pools and networks in a cluster: given per member, never cluster-wide.
+# volatile.initial_source is the pool's own record of its source (read, never given).
+MEMBER_POOL_KEYS = ("source", "size", "zfs.pool_name", "lvm.vg_name", "lvm.thinpool_name", "volatile.initial_source")
+MEMBER_NETWORK_KEYS = ("parent", "bridge.external_interfaces", "bgp.ipv4.nexthop", "bgp.ipv6.nexthop")
 
 LXD_TRUE = ("true", "1", "yes", "on")
 LXD_FALSE = ("false", "0", "no", "off")

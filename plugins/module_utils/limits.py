@@ -13,6 +13,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.client import LXDErr
 from ansible_collections.lxdops.server.plugins.module_utils.config import (
     DEVICE_KEYS,
     INSTANCE_KEYS,
+    LIMIT_OPTIONS,
     ConfigError,
     to_lxd_string,
 )
@@ -20,25 +21,6 @@ from ansible_collections.lxdops.server.plugins.module_utils.diff import plan_con
 from ansible_collections.lxdops.server.plugins.module_utils.instance import writable
 from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager, check_name
 from ansible_collections.lxdops.server.plugins.module_utils.profile import check_profile_name
-
-# option -> (where it lives, LXD key). "disk" is the root disk device, "nic" the named nic device.
-LIMIT_OPTIONS = {
-    "cpu": ("config", "limits.cpu"),
-    "cpu_allowance": ("config", "limits.cpu.allowance"),
-    "cpu_priority": ("config", "limits.cpu.priority"),
-    "memory": ("config", "limits.memory"),
-    "memory_enforce": ("config", "limits.memory.enforce"),
-    "memory_swap": ("config", "limits.memory.swap"),
-    "memory_swap_priority": ("config", "limits.memory.swap.priority"),
-    "processes": ("config", "limits.processes"),
-    "disk_priority": ("config", "limits.disk.priority"),
-    "network_priority": ("config", "limits.network.priority"),
-    "disk_size": ("disk", "size"),
-    "disk_read": ("disk", "limits.read"),
-    "disk_write": ("disk", "limits.write"),
-    "network_ingress": ("nic", "limits.ingress"),
-    "network_egress": ("nic", "limits.egress"),
-}
 
 
 def normalize_limits(params, given):

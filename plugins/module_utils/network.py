@@ -11,14 +11,19 @@ import ipaddress
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, LXDNotFound, api_path
 from ansible_collections.lxdops.server.plugins.module_utils.cluster import (
-    MEMBER_NETWORK_KEYS,
     cluster_member_names,
     create_on_members,
     is_clustered,
     normalize_member_overrides,
     split_for_members,
 )
-from ansible_collections.lxdops.server.plugins.module_utils.config import LXD_FALSE, LXD_TRUE, ConfigError, to_lxd_string
+from ansible_collections.lxdops.server.plugins.module_utils.config import (
+    LXD_FALSE,
+    LXD_TRUE,
+    MEMBER_NETWORK_KEYS,
+    ConfigError,
+    to_lxd_string,
+)
 from ansible_collections.lxdops.server.plugins.module_utils.diff import plan_config, plan_value
 from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager
 

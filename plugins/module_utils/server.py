@@ -8,37 +8,16 @@
 from __future__ import annotations
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError
-from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError, to_lxd_string
+from ansible_collections.lxdops.server.plugins.module_utils.config import (
+    SERVER_DEFAULTS,
+    SERVER_KEYS_NOT_ON_INCUS,
+    SERVER_SECRET_KEYS,
+    ConfigError,
+    to_lxd_string,
+)
 from ansible_collections.lxdops.server.plugins.module_utils.daemon import kind_from_server
 from ansible_collections.lxdops.server.plugins.module_utils.diff import SECRET_MASK, DifferenceTracker
 from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager
-
-# Their values are never echoed: the daemon shows some only as `true` (core.trust_password), others in clear
-# (maas.api.key on LXD 5.0, loki.auth.password, openfga.api.token on Incus 6.0).
-SECRET_KEYS = ("core.trust_password", "loki.auth.password", "candid.api.key", "rbac.agent.private_key",
-               "maas.api.key", "oidc.client.secret", "openfga.api.token", "network.ovn.client_key")
-
-# LXD does not store a server key set to its default: GET shows it absent. Comparing against these keeps a
-# playbook that spells out a default idempotent.
-SERVER_DEFAULTS = {
-    "cluster.images_minimum_replica": "3",
-    "cluster.max_standby": "2",
-    "cluster.max_voters": "3",
-    "cluster.offline_threshold": "20",
-    "core.bgp_asn": "0",
-    "core.trust_ca_certificates": "false",
-    "images.auto_update_cached": "true",
-    "images.auto_update_interval": "6",
-    "images.compression_algorithm": "gzip",
-    "images.remote_cache_expiry": "10",
-}
-
-
-# Keys LXD has and Incus does not, with what to use on Incus instead.
-NOT_ON_INCUS = {
-    "core.trust_password": "Incus has no trust password: issue a trust token instead (lxdops.server.lxd_trust with "
-                           "state=token, or `incus config trust add <name>`) and give it as trust_token",
-}
 
 
 def check_keys_for(kind, desired):
@@ -46,8 +25,8 @@ def check_keys_for(kind, desired):
     if kind != "incus":
         return
     for key, value in sorted(desired.items()):
-        if key in NOT_ON_INCUS and value is not None:
-            raise ConfigError("config key %r does not exist on Incus; %s" % (key, NOT_ON_INCUS[key]))
+        if key in SERVER_KEYS_NOT_ON_INCUS and value is not None:
+            raise ConfigError("config key %r does not exist on Incus; %s" % (key, SERVER_KEYS_NOT_ON_INCUS[key]))
 
 
 def plan_server_config(current, desired, update_secrets=False):
@@ -56,7 +35,7 @@ def plan_server_config(current, desired, update_secrets=False):
     patch = {}
     for key, value in desired.items():
         present = key in current and current[key] not in ("", None, False)
-        if key in SECRET_KEYS:
+        if key in SERVER_SECRET_KEYS:
             if value is None:
                 if present:
                     patch[key] = ""
@@ -76,17 +55,17 @@ def plan_server_config(current, desired, update_secrets=False):
 
 
 def masked(config):
-    return dict((k, SECRET_MASK if k in SECRET_KEYS else v) for k, v in (config or {}).items())
+    return dict((k, SECRET_MASK if k in SERVER_SECRET_KEYS else v) for k, v in (config or {}).items())
 
 
 def without_secrets(config):
     """The server config with the secret keys left out (for read-only reports)."""
-    return dict((k, v) for k, v in (config or {}).items() if k not in SECRET_KEYS)
+    return dict((k, v) for k, v in (config or {}).items() if k not in SERVER_SECRET_KEYS)
 
 
 def lost_keys(before, after):
     """Keys a refused update changed anyway (secrets left out: they are not shown back), with their old values."""
-    return dict((k, v) for k, v in before.items() if k not in SECRET_KEYS and after.get(k) != v)
+    return dict((k, v) for k, v in before.items() if k not in SERVER_SECRET_KEYS and after.get(k) != v)
 
 
 class ServerManager(Manager):
@@ -97,7 +76,7 @@ class ServerManager(Manager):
                 desired[str(key)] = to_lxd_string(raw)
             except ConfigError as exc:
                 raise ConfigError("config key %r: value is not accepted; give %s" % (key, exc))
-            if key in SECRET_KEYS and desired[key]:
+            if key in SERVER_SECRET_KEYS and desired[key]:
                 self.module.no_log_values.add(desired[key])
         self.desired = desired
 

@@ -11,7 +11,6 @@ import re
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, LXDNotFound, api_path
 from ansible_collections.lxdops.server.plugins.module_utils.cluster import (
-    MEMBER_POOL_KEYS,
     cluster_member_names,
     create_on_members,
     is_clustered,
@@ -21,6 +20,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.cluster import (
 from ansible_collections.lxdops.server.plugins.module_utils.config import (
     LXD_FALSE,
     LXD_TRUE,
+    MEMBER_POOL_KEYS,
     ConfigError,
     parse_bytes,
     to_lxd_string,

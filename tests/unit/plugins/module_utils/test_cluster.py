@@ -16,8 +16,6 @@ import pytest
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, split_address
 from ansible_collections.lxdops.server.plugins.module_utils.cluster import (
-    MEMBER_NETWORK_KEYS,
-    MEMBER_POOL_KEYS,
     ClusterMemberManager,
     check_address,
     check_member_name,
@@ -35,7 +33,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.cluster import (
     split_for_members,
     uses_explicit_token,
 )
-from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError
+from ansible_collections.lxdops.server.plugins.module_utils.config import MEMBER_NETWORK_KEYS, MEMBER_POOL_KEYS, ConfigError
 
 SECRET = "9f2c" * 16
 # The metadata of a join-token operation, in the shape LXD 5.0 gives it.

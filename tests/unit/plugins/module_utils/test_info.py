@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError
+from ansible_collections.lxdops.server.plugins.module_utils.config import SERVER_SECRET_KEYS, ConfigError
 from ansible_collections.lxdops.server.plugins.module_utils.info import (
     SECTIONS,
     check_gather,
@@ -20,7 +20,6 @@ from ansible_collections.lxdops.server.plugins.module_utils.info import (
     server_summary,
     with_project,
 )
-from ansible_collections.lxdops.server.plugins.module_utils.server import SECRET_KEYS
 
 
 def test_gather():
@@ -33,7 +32,7 @@ def test_gather():
 
 
 def test_server_summary_leaves_secrets_out():
-    config = dict((key, "s3cret") for key in SECRET_KEYS)
+    config = dict((key, "s3cret") for key in SERVER_SECRET_KEYS)
     config["core.https_address"] = "[::]:8443"
     summary = server_summary({"api_version": "1.0", "auth": "trusted", "api_extensions": ["projects"],
                               "config": config, "environment": {"server_name": "lxd1", "server": "lxd",
