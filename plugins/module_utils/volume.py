@@ -142,7 +142,7 @@ def plan_volume_update(current, config, description=None):
     """Plan a PUT of an existing volume: (body or None, DifferenceTracker). Only the keys given are compared."""
     wanted = dict(config)
     own = current.get("config") or {}
-    if same_size(own.get("size"), wanted.get("size")):
+    if wanted.get("size") and own.get("size") and same_size(own["size"], wanted["size"]):
         # The same size spelled differently is no change.
         wanted["size"] = own["size"]
     new_config, tracker = plan_config(own, wanted)

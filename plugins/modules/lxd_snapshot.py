@@ -48,6 +48,8 @@ options:
       - Name of the snapshot.
       - Without it, O(state=present) takes a new snapshot named by the owner's C(snapshots.pattern) on every
         run (what C(lxc snapshot <instance>) does), so the task always reports a change.
+        For a volume, LXD 5.0 names it C(snap0), C(snap1) ... whatever the volume's C(snapshots.pattern); Incus
+        follows the pattern.
       - Required for O(state=absent) and O(state=restored).
     type: str
   state:
