@@ -139,6 +139,25 @@ def replica_devices(source_devices, current_devices):
     return devices
 
 
+def volume_config(source_config, replica):
+    """The config of a volume's copy (volume_replica.py) from its source's config. Pure.
+
+    replica: the copy is a replica (schedule off, the source's kept, marked); otherwise (failback) the replica
+    marks go and a schedule kept by the source comes back.
+    """
+    config = dict((k, v) for k, v in (source_config or {}).items() if not is_volatile(k))
+    schedule = config.pop(SCHEDULE_KEY, None) or None
+    saved = config.pop(SAVED_SCHEDULE_KEY, None) or None
+    config.pop(REPLICA_KEY, None)
+    if replica:
+        config[REPLICA_KEY] = "true"
+        if schedule or saved:
+            config[SAVED_SCHEDULE_KEY] = schedule or saved
+    elif schedule or saved:
+        config[SCHEDULE_KEY] = schedule or saved
+    return config
+
+
 def local_state(config):
     """The per-server keys an instance carries ({key: value})."""
     return dict((k, v) for k, v in (config or {}).items() if k in SERVER_LOCAL_KEYS and v)
@@ -306,7 +325,12 @@ class Replicator:
         self.lock_path = lock_path
         self.lock_wait = lock_wait
         self.source_info = None
-        self.volumes = VolumeReplicator(volume_only=instance_only)
+        self.volumes = self.volume_replicator()
+
+    def volume_replicator(self):
+        """One per run: it replicates a volume several instances use once."""
+        return VolumeReplicator(lambda config: volume_config(config, self.replica), REPLICA_KEY,
+                                volume_only=self.instance_only)
 
     @property
     def replica(self):
@@ -385,7 +409,7 @@ class Replicator:
             return self._run(list(names), check_mode)
 
     def _run(self, names, check_mode):
-        self.volumes = VolumeReplicator(volume_only=self.instance_only)
+        self.volumes = self.volume_replicator()
         projects, missing = self.survey(names)
         results = []
         work = []
@@ -449,7 +473,7 @@ class Replicator:
                           "action": "refreshed" if action == "refresh" and not first_copy else "created",
                           "error": None, "reason": reason, "seconds": round(time.monotonic() - started, 2),
                           "attempts": attempt, "volumes": volumes}
-                self.log("%s: %s in %.1fs" % (key, result["action"], result["seconds"]))
+                self.log("%s: %s in %.1fs%s" % (key, result["action"], result["seconds"], volumes_note(volumes)))
                 return result
             except VolumeBlocked as exc:
                 # As a running replica: left alone, reported, never retried.
@@ -506,7 +530,7 @@ class Replicator:
                 action = "create"
         # The volumes before the instance: a replica never exists without them.
         self.volumes.replicate(source, target, source_instance, source_project, target_project, url, certificate,
-                               self.replica, volumes if volumes is not None else [])
+                               volumes if volumes is not None else [])
         migration = source.request("POST", api_path("instances", name), project=source_project,
                                    body={"migration": True, "instance_only": bool(self.instance_only), "live": False},
                                    wait=False)
@@ -552,6 +576,13 @@ class Replicator:
         body["config"] = replica_config(base, self.target_config, source_schedule, local)
         if body != writable(instance):
             target.put(api_path("instances", name), body, etag=response.etag, project=project)
+
+
+def volumes_note(volumes):
+    """' (volumes: default/data refreshed, ...)' for a log line, or nothing. Pure."""
+    if not volumes:
+        return ""
+    return " (volumes: %s)" % ", ".join("%s/%s %s" % (v["pool"], v["name"], v["action"]) for v in volumes)
 
 
 def summarize(results):

@@ -11,8 +11,7 @@ Used by replica.Replicator. Rules kept here:
   description (no volatile keys); the target pulls it from the source, as it pulls the instance;
 - a volume that a running instance uses on the target is never overwritten, nor one the target has that is
   neither a replica (user.lxdops.replica) nor used by this instance's copy there;
-- a replica volume's snapshot schedule is off (snapshots are the source's), the source's value kept in
-  user.lxdops.source.snapshots.schedule, as for instances; a copy that is not a replica (failback) gets it back.
+- the copy's config is what replica.volume_config makes of the source's (the replica marks, the schedule).
 """
 
 from __future__ import annotations
@@ -24,10 +23,6 @@ from ansible_collections.lxdops.server.plugins.module_utils.client import LXDErr
 from ansible_collections.lxdops.server.plugins.module_utils.config import is_volatile
 
 REFRESH_EXTENSION = "custom_volume_refresh"
-# Keep in step with REPLICA_KEY, SCHEDULE_KEY and SAVED_SCHEDULE_KEY in replica.py (which imports this module).
-REPLICA_KEY = "user.lxdops.replica"
-SCHEDULE_KEY = "snapshots.schedule"
-SAVED_SCHEDULE_KEY = "user.lxdops.source.snapshots.schedule"
 # Volume keys of one storage driver: a target pool of another driver refuses them.
 DRIVER_KEY_PREFIXES = ("btrfs.", "zfs.", "lvm.", "ceph.", "cephfs.", "powerflex.", "pure.")
 
@@ -55,25 +50,6 @@ def attached_volumes(instance):
                 and device.get("path") != "/":
             found.add((device["pool"], source))
     return sorted(found)
-
-
-def volume_config(source_config, replica):
-    """The config of a volume's copy from its source's config. Pure.
-
-    replica: the copy is a replica (schedule off, the source's kept, marked); otherwise (failback) the replica
-    marks go and a schedule kept by the source comes back.
-    """
-    config = dict((k, v) for k, v in (source_config or {}).items() if not is_volatile(k))
-    schedule = config.pop(SCHEDULE_KEY, None) or None
-    saved = config.pop(SAVED_SCHEDULE_KEY, None) or None
-    config.pop(REPLICA_KEY, None)
-    if replica:
-        config[REPLICA_KEY] = "true"
-        if schedule or saved:
-            config[SAVED_SCHEDULE_KEY] = schedule or saved
-    elif schedule or saved:
-        config[SCHEDULE_KEY] = schedule or saved
-    return config
 
 
 def for_driver(config, driver):
@@ -125,9 +101,12 @@ class VolumeReplicator:
     """Copies or refreshes an instance's volumes; one per replication run, shared by its workers.
 
     A volume several instances use is replicated once per run: the first instance that needs it does it.
+    make_config(source config): the copy's config; marker: the config key a replica volume carries.
     """
 
-    def __init__(self, volume_only=False):
+    def __init__(self, make_config, marker, volume_only=False):
+        self.make_config = make_config
+        self.marker = marker
         self.volume_only = volume_only
         self.lock = threading.Lock()
         self.done = {}
@@ -146,8 +125,7 @@ class VolumeReplicator:
             results.append(volume_result(pool, name, "refreshed" if present else "created", "check mode"))
         return results
 
-    def replicate(self, source, target, instance, source_project, target_project, url, certificate, replica,
-                  results):
+    def replicate(self, source, target, instance, source_project, target_project, url, certificate, results):
         """Copy or refresh every volume of the instance on the target, appending a result for each to `results`.
 
         Raises VolumeBlocked when one must not be overwritten, LXDError (naming the volume) when one fails: the
@@ -173,7 +151,7 @@ class VolumeReplicator:
                     continue
                 try:
                     action = self._replicate_one(source, target, instance, pool, name, pools[pool], source_project,
-                                                 target_project, url, certificate, replica)
+                                                 target_project, url, certificate)
                 except VolumeBlocked as exc:
                     results.append(volume_result(pool, name, "skipped", exc.message))
                     raise
@@ -185,7 +163,7 @@ class VolumeReplicator:
                 results.append(volume_result(pool, name, action))
 
     def _replicate_one(self, source, target, instance, pool, name, target_pool, source_project, target_project, url,
-                       certificate, replica):
+                       certificate):
         source_volume = source.get(volume_path(pool, name), project=source_project).metadata
         current = target.exists(volume_path(pool, name), project=target_project)
         if current is not None:
@@ -193,7 +171,7 @@ class VolumeReplicator:
             if not target.has_extension(REFRESH_EXTENSION):
                 raise LXDError("the target server lacks the API extension %s: an existing volume cannot be "
                                "refreshed" % REFRESH_EXTENSION)
-        config = for_driver(volume_config(source_volume.get("config"), replica), target_pool.get("driver"))
+        config = for_driver(self.make_config(source_volume.get("config")), target_pool.get("driver"))
         migration = source.request("POST", volume_path(pool, name), project=source_project,
                                    body={"name": name, "migration": True, "volume_only": bool(self.volume_only)},
                                    wait=False)
@@ -219,17 +197,16 @@ class VolumeReplicator:
                        etag=response.etag, project=target_project)
         return "refreshed" if current is not None else "created"
 
-    @staticmethod
-    def _check_overwrite(target, instance_name, pool, name, current, target_project):
+    def _check_overwrite(self, target, instance_name, pool, name, current, target_project):
         users = used_by_instances(current.get("used_by"))
         for project, user in users:
             state = target.exists(api_path("instances", user), project=project)
             if state is not None and state.get("status") != "Stopped":
                 raise VolumeBlocked("volume %s/%s is used by %s, which is %s on the target server; it is never "
                                     "overwritten while in use" % (pool, name, user, state.get("status")))
-        ours = (current.get("config") or {}).get(REPLICA_KEY) or (target_project, instance_name) in users or \
+        ours = (current.get("config") or {}).get(self.marker) or (target_project, instance_name) in users or \
             (target_project == "default" and ("default", instance_name) in users)
         if not ours:
             raise VolumeBlocked("volume %s/%s exists on the target server and is neither a replica (%s) nor used "
-                                "by the copy of %s there; it is never overwritten" % (pool, name, REPLICA_KEY,
+                                "by the copy of %s there; it is never overwritten" % (pool, name, self.marker,
                                                                                        instance_name))

@@ -31,6 +31,17 @@ description:
     never held a whole copy, and the next run deletes it and copies it again.
   - After every refresh the replica gets the source's config, devices and profiles again with O(target_config) on
     top (LXD keeps a replica's config through a refresh made through its API).
+  - The custom volumes an instance uses (disk devices with a pool and a volume as source, its own or its
+    profiles') are copied, then refreshed, before the instance, each to the pool of the same name on the target,
+    with their snapshots (unless O(instance_only)), config and description; the target pulls them as it pulls the
+    instance. A volume used by several instances is replicated once per run. A replica volume carries
+    C(user.lxdops.replica), and its C(snapshots.schedule) is kept in C(user.lxdops.source.snapshots.schedule)
+    instead (with O(target_config) C(user.lxdops.replica) set empty, as failback does, the schedule comes back).
+  - A volume is never overwritten while an instance that runs on the target uses it, nor when the target has a
+    volume of that name that is neither a replica nor used by the instance's copy there - the instance is then
+    skipped, reported, and the task fails at the end. A volume that fails (a pool missing on the target, a broken
+    transfer) fails its instance, which is then not copied; a pool missing on the target is found before anything
+    is transferred. Refreshing a volume needs the API extension C(custom_volume_refresh) on the target.
   - A retry never sends the same first copy again - it refreshes the replica a broken copy left, or copies it
     again as above.
   - One replication at a time on a host - this module and the C(lxdops-replicate) command of the
@@ -213,6 +224,23 @@ results:
     reason:
       description: Why it was skipped, or why a replica was copied again.
       type: str
+    volumes:
+      description: The custom volumes the instance uses, each with what was done to its copy.
+      type: list
+      elements: dict
+      contains:
+        pool:
+          description: The volume's storage pool (the same name on both servers).
+          type: str
+        name:
+          description: The volume's name.
+          type: str
+        action:
+          description: created, refreshed, skipped or failed (in check mode, what would be done).
+          type: str
+        reason:
+          description: Why it was skipped or failed, or that another instance's replication of this run did it.
+          type: str
 summary:
   description: Count of instances per action.
   returned: always
