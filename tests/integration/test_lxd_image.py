@@ -13,10 +13,17 @@ image (and a fingerprint) nobody else uses: the lab's own busybox image is never
 from __future__ import annotations
 
 import copy
+import functools
 import gzip
 import hashlib
+import http.server
 import io
+import json
+import shutil
+import ssl
+import subprocess
 import tarfile
+import threading
 
 import pytest
 
@@ -257,3 +264,73 @@ def test_files_that_do_not_have_the_fingerprint_given(run_module, primary, uniqu
     result = run_module("lxd_image", dict(file=files["unified"], fingerprint="1" * 64))
     assert result.get("failed") and sha256(files["unified"]) in result["msg"]
     assert result["_requests"] == 0
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # pylint: disable=arguments-differ
+        pass
+
+
+@pytest.fixture
+def simplestreams(tmp_path, image_files, unique):
+    """A simplestreams image server on 127.0.0.1 over https (a certificate of its own), serving one split image."""
+    alias = unique("ss")
+    files = image_files(alias)
+    root = tmp_path / "simplestreams"
+    (root / "streams" / "v1").mkdir(parents=True)
+    (root / "images").mkdir()
+    items = {}
+    for ftype, name in (("lxd.tar.xz", "metadata"), ("root.tar.xz", "rootfs")):
+        target = root / "images" / ("%s.tar.gz" % name)
+        shutil.copy(files[name], str(target))
+        items[ftype] = {"ftype": ftype, "path": "images/%s" % target.name, "sha256": sha256(str(target)),
+                        "size": target.stat().st_size}
+    fingerprint = sha256(files["metadata"], files["rootfs"])
+    items["lxd.tar.xz"].update(combined_sha256=fingerprint, combined_rootxz_sha256=fingerprint)
+    # Incus reads the metadata item under its own name; LXD skips an item type it does not know.
+    items["incus.tar.xz"] = dict(items["lxd.tar.xz"], ftype="incus.tar.xz")
+    product = "lxdops:test:amd64:default"
+    images = {"content_id": "images", "datatype": "image-downloads", "format": "products:1.0",
+              "products": {product: {"aliases": alias, "arch": "amd64", "os": "busybox", "release": "static",
+                                     "release_title": "static", "variant": "default",
+                                     "versions": {"20261202_0000": {"items": items}}}}}
+    index = {"format": "index:1.0", "index": {"images": {"datatype": "image-downloads", "format": "products:1.0",
+                                                         "path": "streams/v1/images.json", "products": [product]}}}
+    (root / "streams" / "v1" / "images.json").write_text(json.dumps(images))
+    (root / "streams" / "v1" / "index.json").write_text(json.dumps(index))
+    crt, key = str(tmp_path / "ss.crt"), str(tmp_path / "ss.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-keyout", key, "-out", crt], check=True, capture_output=True)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root)))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(crt, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {"url": "https://127.0.0.1:%d" % server.server_address[1], "server_cert": crt, "alias": alias,
+           "fingerprint": fingerprint}
+    server.shutdown()
+    server.server_close()
+
+
+def test_copy_from_a_simplestreams_server(run_module, primary, unique, simplestreams):
+    ss = simplestreams
+    local = unique("ss-local")
+    remote = dict(url=ss["url"], protocol="simplestreams", server_cert=ss["server_cert"], alias=ss["alias"])
+    params = dict(remote=remote, aliases=[local], auto_update=True)
+    try:
+        check = run_module("lxd_image", params, check=True)
+        assert check["changed"] and check["fingerprint"] is None and check["actions"][0] == "copy", check
+        first = run_module("lxd_image", params)
+        assert first["changed"] and first["fingerprint"] == ss["fingerprint"], first.get("msg")
+        image = primary.get(api_path("images", ss["fingerprint"])).metadata
+        assert image["auto_update"] and image["update_source"]["protocol"] == "simplestreams"
+        assert aliases_of(primary, ss["fingerprint"]) == {local: ""}
+        # Found again by where it came from, and by its fingerprint: nothing is copied twice.
+        again = run_module("lxd_image", params)
+        assert not again["changed"] and again["fingerprint"] == ss["fingerprint"], again
+        pinned = dict(remote, alias=None, fingerprint=ss["fingerprint"])
+        assert not run_module("lxd_image", dict(remote=pinned, aliases=[local]))["changed"]
+    finally:
+        run_module("lxd_image", dict(fingerprint=ss["fingerprint"], state="absent"))

@@ -119,7 +119,6 @@ def test_copy_request_from_a_server_of_the_family_pinned():
 
 
 def test_copy_request_from_simplestreams_by_fingerprint():
-    # Not tried against a daemon: no simplestreams server was served to the lab's daemons.
     body = copy_request("https://mirror.example.net/images", "simplestreams", fingerprint=FP,
                         image_type="container", project="p1")
     assert body == {"source": {"type": "image", "mode": "pull", "server": "https://mirror.example.net/images",
