@@ -57,7 +57,7 @@ options:
       - V(present) takes the snapshot when it does not exist (and sets O(expires_at) on an existing one).
       - V(absent) deletes it.
       - V(restored) restores the instance (or volume) to it; this always reports a change, as a restore always
-        rewrites the data. A volume that a running instance uses is not restored (LXD refuses it; nothing changes):
+        rewrites the data. A volume that a running instance uses is not restored (LXD refuses it, and nothing changes);
         stop the instance first.
     type: str
     choices: [present, absent, restored]

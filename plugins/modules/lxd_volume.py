@@ -26,6 +26,8 @@ author:
 extends_documentation_fragment:
   - lxdops.server.connection
   - lxdops.server.attributes
+  - lxdops.server.object
+  - lxdops.server.state
 attributes:
   check_mode:
     support: full
@@ -35,19 +37,11 @@ options:
   name:
     description:
       - Name of the volume.
-    type: str
-    required: true
   pool:
     description:
       - The storage pool the volume lives on.
     type: str
     required: true
-  state:
-    description:
-      - Whether the volume exists.
-    type: str
-    choices: [present, absent]
-    default: present
   content_type:
     description:
       - V(filesystem) (mounted into containers and VMs) or V(block) (a raw disk for VMs, or for containers with
@@ -67,12 +61,7 @@ options:
         V(block.filesystem) (V(ext4), V(xfs), V(btrfs)), V(block.mount_options), V(initial.uid), V(initial.gid),
         V(initial.mode), the pool driver's own keys (V(zfs.blocksize), V(zfs.block_mode), V(zfs.delegate),
         V(zfs.remove_snapshots), V(zfs.reserve_space), V(zfs.use_refquota), V(lvm.stripes), V(lvm.stripes.size))
-        and C(user.*). Values may be YAML scalars.
-    type: dict
-  description:
-    description:
-      - Description of the volume.
-    type: str
+        and C(user.*). Values may be YAML scalars. A key set to V(null) is removed; keys not given are left alone.
   new_name:
     description:
       - Rename the volume O(name) to this (LXD refuses while a running instance uses it). When O(name) no longer
@@ -181,20 +170,18 @@ actions:
   sample: [detach from instance db1, delete]
 """
 
+from ansible_collections.lxdops.server.plugins.module_utils.args import OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC, options
 from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
 from ansible_collections.lxdops.server.plugins.module_utils.volume import CONTENT_TYPES, VolumeManager
 
 
 def main():
     module = LXDModule(
-        dict(
-            name=dict(type="str", required=True),
+        options(
+            OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC,
             pool=dict(type="str", required=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
             content_type=dict(type="str", choices=list(CONTENT_TYPES)),
             size=dict(type="str"),
-            config=dict(type="dict"),
-            description=dict(type="str"),
             new_name=dict(type="str"),
             force=dict(type="bool", default=False),
         ),
