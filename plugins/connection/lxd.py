@@ -107,11 +107,12 @@ from ansible.plugins.connection import ConnectionBase
 from ansible.utils.display import Display
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import (
-    LXDClient,
+    CLIENT_OPTIONS,
     LXDError,
     LXDNotFound,
     LXDTimeout,
     api_path,
+    client_from_options,
 )
 
 display = Display()
@@ -134,11 +135,8 @@ class Connection(ConnectionBase):
             return self
         self._instance = self.get_option("instance")
         try:
-            self._client = LXDClient(
-                url=self.get_option("url"), client_cert=self.get_option("client_cert"),
-                client_key=self.get_option("client_key"), server_cert=self.get_option("server_cert"),
-                verify=self.get_option("verify"), project=self.get_option("project"),
-                timeout=self.get_option("timeout"))
+            self._client = client_from_options(dict(
+                (name, self.get_option(name)) for name in CLIENT_OPTIONS if self.has_option(name)))
             status = self._client.get(api_path("instances", self._instance)).metadata["status"]
         except LXDNotFound:
             raise AnsibleConnectionFailure("instance %r does not exist on %s (project %s)"

@@ -173,9 +173,10 @@ from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.display import Display
 
-from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, LXDError
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, client_from_options
 from ansible_collections.lxdops.server.plugins.module_utils.config import IDMAP_KEYS, to_lxd_string
 from ansible_collections.lxdops.server.plugins.module_utils.daemon import DEFAULT_DAEMON
+from ansible_collections.lxdops.server.plugins.module_utils.instance import reachable_addresses
 
 display = Display()
 
@@ -184,17 +185,9 @@ SERVER_KEYS = ("url", "client_cert", "client_key", "server_cert", "verify", "pro
 
 def addresses_by_interface(instance):
     """{interface: {'inet': [...], 'inet6': [...]}} of non-loopback, non-link-local addresses."""
-    network = ((instance.get("state") or {}).get("network")) or {}
-    result = {}
-    for ifname, info in sorted(network.items()):
-        if ifname == "lo":
-            continue
-        families = {"inet": [], "inet6": []}
-        for address in info.get("addresses") or []:
-            if address.get("scope") in ("global", "") and address.get("family") in families:
-                families[address["family"]].append(address["address"])
-        result[ifname] = families
-    return result
+    return dict((ifname, dict((family, [a["address"] for a in entries if a.get("family") == family])
+                              for family in ("inet", "inet6")))
+                for ifname, entries in reachable_addresses(instance).items())
 
 
 def preferred_address(addresses, interface, family):
@@ -299,9 +292,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         data = {}
         for server in self._servers():
             try:
-                client = LXDClient(url=server["url"], client_cert=server["client_cert"],
-                                   client_key=server["client_key"], server_cert=server["server_cert"],
-                                   verify=server["verify"], project=server["project"], timeout=server["timeout"])
+                client = client_from_options(server)
                 params = {"recursion": 2 if self.get_option("fetch_state") else 1}
                 if server["all_projects"]:
                     params["all-projects"] = "true"

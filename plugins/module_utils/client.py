@@ -176,31 +176,70 @@ def _parse_url(url):
     )
 
 
-def load_pem_certificate(value, option="server_cert"):
-    """Accept PEM text or a path to a PEM file; return the PEM text."""
+PEM_BEGIN = "-----BEGIN CERTIFICATE-----"
+PEM_END = "-----END CERTIFICATE-----"
+
+
+def load_pem_certificate(value, option="server_cert", error=LXDError):
+    """PEM text, or the path of a PEM file -> the first certificate's PEM; None stays None.
+
+    The collection's one certificate reader. Fails with `error` (LXDError for connection options, ConfigError for a
+    module's own) naming the option; never echoes PEM text, as a private key pasted by mistake must not be logged.
+    """
     if value is None:
         return None
     text = value
-    if "-----BEGIN CERTIFICATE-----" not in value:
+    looks_like_pem = "-----BEGIN" in value
+    if not looks_like_pem:
         try:
-            with open(os.path.expanduser(value), "r") as handle:
+            with open(os.path.expanduser(value), "r", encoding="utf-8") as handle:
                 text = handle.read()
-        except (IOError, OSError) as exc:
-            raise LXDError("%s: cannot read %r: %s (give a PEM certificate or a path to one)" % (option, value, exc))
+        except (IOError, OSError, UnicodeDecodeError) as exc:
+            raise error("%s: %r is neither PEM text (starting with %s) nor a readable file holding a certificate "
+                        "(%s)" % (option, _short(value), PEM_BEGIN, exc)) from None
     try:
-        ssl.PEM_cert_to_DER_cert(_first_pem_block(text))
+        pem = _first_pem_block(text)
     except ValueError:
-        raise LXDError("%s: %r does not hold a PEM certificate" % (option, value if len(value) < 80 else value[:77] + "..."))
-    return _first_pem_block(text)
+        first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+        where = "the text given" if looks_like_pem else "the file %r" % value
+        seen = (" (it starts with %r)" % first) if first.startswith("-----BEGIN") else ""
+        raise error("%s: %s holds no PEM certificate%s; give a certificate (%s ...) or a path to one"
+                    % (option, where, seen, PEM_BEGIN)) from None
+    try:
+        der = ssl.PEM_cert_to_DER_cert(pem)
+    except (ValueError, ssl.SSLError) as exc:
+        der, problem = b"", str(exc)
+    else:
+        problem = "not an X.509 structure"
+    if not _is_der_sequence(der):
+        raise error("%s: the PEM certificate %s cannot be decoded (%s)"
+                    % (option, "given" if looks_like_pem else "in %r" % value, problem))
+    return pem
+
+
+def _short(value):
+    return value if len(value) < 80 else value[:77] + "..."
+
+
+def _is_der_sequence(der):
+    """Whether bytes are one whole DER SEQUENCE (what every X.509 certificate is): catches pasted garbage."""
+    if len(der) < 2 or der[0] != 0x30:
+        return False
+    length, offset = der[1], 2
+    if length & 0x80:
+        count = length & 0x7F
+        if not 0 < count <= 4 or len(der) < 2 + count:
+            return False
+        length, offset = int.from_bytes(der[2:2 + count], "big"), 2 + count
+    return offset + length == len(der)
 
 
 def _first_pem_block(text):
-    start = text.find("-----BEGIN CERTIFICATE-----")
-    end_marker = "-----END CERTIFICATE-----"
-    end = text.find(end_marker, start)
+    start = text.find(PEM_BEGIN)
+    end = text.find(PEM_END, start)
     if start < 0 or end < 0:
         raise ValueError("no certificate")
-    return text[start:end + len(end_marker)] + "\n"
+    return text[start:end + len(PEM_END)] + "\n"
 
 
 def certificate_fingerprint(pem_text):
@@ -1165,3 +1204,26 @@ class LXDClient:
         except (OSError, ValueError, TypeError):
             return None
         return certificate_fingerprint(pem)
+
+
+# The connection options a client is built from (documented in doc_fragments/connection.py).
+CLIENT_OPTIONS = ("url", "client_cert", "client_key", "server_cert", "verify", "trust_token", "trust_password",
+                  "project", "timeout")
+
+
+def client_from_options(options):
+    """A client from connection options, as modules, lxdops-replicate, the inventory and the connection plugin
+    hold them (a mapping; an option missing or null takes its default; other entries are ignored)."""
+    options = options or {}
+    verify = options.get("verify")
+    return LXDClient(
+        url=options.get("url"),
+        client_cert=options.get("client_cert"),
+        client_key=options.get("client_key"),
+        server_cert=options.get("server_cert"),
+        verify=True if verify is None else verify,
+        trust_token=options.get("trust_token"),
+        trust_password=options.get("trust_password"),
+        project=options.get("project") or "default",
+        timeout=options.get("timeout") or DEFAULT_TIMEOUT,
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, LXDError
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, client_from_options
 
 # Documented once, in doc_fragments/connection.py.
 CONNECTION_ARGUMENT_SPEC = dict(
@@ -34,18 +34,8 @@ def argument_spec(**module_options):
     return spec
 
 
-def client_from_params(params):
-    return LXDClient(
-        url=params.get("url"),
-        client_cert=params.get("client_cert"),
-        client_key=params.get("client_key"),
-        server_cert=params.get("server_cert"),
-        verify=params.get("verify", True),
-        trust_token=params.get("trust_token"),
-        trust_password=params.get("trust_password"),
-        project=params.get("project") or "default",
-        timeout=params.get("timeout") or 60,
-    )
+# The modules' name for the one way to build a client (client.client_from_options).
+client_from_params = client_from_options
 
 
 class LXDModule(AnsibleModule):

@@ -112,22 +112,24 @@ def writable(instance):
     return dict((k, instance[k]) for k in WRITABLE if k in instance)
 
 
-def instance_addresses(instance):
-    """{interface: [global addresses]} from an instance's state (loopback and link-local left out)."""
+def reachable_addresses(instance):
+    """{interface: [LXD's address entries]} of an instance's state without loopback and link-local addresses.
+
+    The collection's one address filter (the module's result, wait_for_ipv4, the inventory's host variables).
+    An address whose scope the daemon left empty counts as reachable.
+    """
     network = ((instance or {}).get("state") or {}).get("network") or {}
-    result = {}
-    for ifname, info in sorted(network.items()):
-        if ifname == "lo":
-            continue
-        result[ifname] = [a["address"] for a in info.get("addresses") or [] if a.get("scope") == "global"]
-    return result
+    return dict((ifname, [a for a in info.get("addresses") or [] if a.get("scope") in ("global", "")])
+                for ifname, info in sorted(network.items()) if ifname != "lo")
+
+
+def instance_addresses(instance):
+    """{interface: [addresses]} an instance can be reached at."""
+    return dict((ifname, [a["address"] for a in entries]) for ifname, entries in reachable_addresses(instance).items())
 
 
 def has_ipv4(instance):
-    network = ((instance or {}).get("state") or {}).get("network") or {}
-    return any(a.get("family") == "inet" and a.get("scope") == "global"
-               for ifname, info in network.items() if ifname != "lo"
-               for a in info.get("addresses") or [])
+    return any(a.get("family") == "inet" for entries in reachable_addresses(instance).values() for a in entries)
 
 
 def describe_network(instance):

@@ -34,7 +34,7 @@ import sys
 import time
 
 from ansible_collections.lxdops.server.plugins.module_utils import replica_metrics
-from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, LXDError
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, client_from_options
 from ansible_collections.lxdops.server.plugins.module_utils.replica import (
     DEFAULT_LOCK_PATH,
     DEFAULT_LOCK_WAIT,
@@ -102,16 +102,9 @@ def load_config(path):
 
 
 def client_factory(options):
-    options = dict(options or {})
-    return lambda: LXDClient(
-        url=options.get("url"),
-        client_cert=options.get("client_cert"),
-        client_key=options.get("client_key"),
-        server_cert=options.get("server_cert"),
-        verify=options.get("verify", True),
-        project=options.get("project") or "default",
-        timeout=options.get("timeout") or 60,
-    )
+    # An unattended command never tries to become trusted: the pair is trusted when the role installs it.
+    options = dict(options or {}, trust_token=None, trust_password=None)
+    return lambda: client_from_options(options)
 
 
 class Log:

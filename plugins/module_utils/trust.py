@@ -19,7 +19,6 @@ import pwd
 import re
 import shutil
 import socket
-import ssl
 import tempfile
 from urllib.parse import unquote
 
@@ -29,6 +28,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.client import (
     certificate_body,
     certificate_fingerprint,
     encode_trust_token,
+    load_pem_certificate,
     pending_token_operations,
     resolve_url,
 )
@@ -43,7 +43,6 @@ try:
 except ImportError:  # pragma: no cover - exercised by the unit tests through the yaml_module argument
     yaml = None
 
-PEM_BEGIN = "-----BEGIN CERTIFICATE-----"
 # `lxc config trust remove` takes a fingerprint prefix; shorter than this is too easy to mistake.
 MIN_FINGERPRINT_PREFIX = 12
 _HEX_RE = re.compile(r"^[0-9a-f]+$")
@@ -65,54 +64,6 @@ CLI_CERT_ORGANIZATION = {"lxd": "linuxcontainers.org", "incus": "Linux Container
 
 
 # ---------------------------------------------------------------- certificates and fingerprints
-
-def read_certificate(option, value):
-    """PEM text, or the path of a PEM file -> the first certificate's PEM. Raises ConfigError."""
-    if value is None:
-        return None
-    text = value
-    looks_like_pem = value.lstrip().startswith("-----BEGIN")
-    if not looks_like_pem:
-        try:
-            with open(os.path.expanduser(value), "r", encoding="utf-8") as handle:
-                text = handle.read()
-        except (IOError, OSError, UnicodeDecodeError) as exc:
-            raise ConfigError("%s: %r is neither PEM text (starting with %s) nor a readable file holding a "
-                              "certificate (%s)" % (option, _short(value), PEM_BEGIN, exc)) from None
-    start = text.find(PEM_BEGIN)
-    end = text.find("-----END CERTIFICATE-----", start)
-    if start < 0 or end < 0:
-        # Never echo PEM text: a private key pasted by mistake must not end up in a log.
-        first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-        where = "the text given" if looks_like_pem else "the file %r" % value
-        seen = (" (it starts with %r)" % first) if first.startswith("-----BEGIN") else ""
-        raise ConfigError("%s: %s holds no PEM certificate%s; give a certificate (%s ...) or a path to one"
-                          % (option, where, seen, PEM_BEGIN))
-    pem = text[start:end + len("-----END CERTIFICATE-----")] + "\n"
-    try:
-        der = ssl.PEM_cert_to_DER_cert(pem)
-    except (ValueError, ssl.SSLError) as exc:
-        der, problem = b"", str(exc)
-    else:
-        problem = "not an X.509 structure"
-    if not _is_der_sequence(der):
-        raise ConfigError("%s: the PEM certificate %s cannot be decoded (%s)"
-                          % (option, "given" if looks_like_pem else "in %r" % value, problem))
-    return pem
-
-
-def _is_der_sequence(der):
-    """Whether bytes are one whole DER SEQUENCE (what every X.509 certificate is): catches pasted garbage."""
-    if len(der) < 2 or der[0] != 0x30:
-        return False
-    length, offset = der[1], 2
-    if length & 0x80:
-        count = length & 0x7F
-        if not 0 < count <= 4 or len(der) < 2 + count:
-            return False
-        length, offset = int.from_bytes(der[2:2 + count], "big"), 2 + count
-    return offset + length == len(der)
-
 
 def normalize_fingerprint(option, value):
     """A SHA-256 fingerprint or a prefix of one (at least 12 hex digits; colons allowed) -> lowercase hex."""
@@ -348,7 +299,7 @@ class TrustManager(Manager):
     def validate(self):
         p = self.params
         state = p["state"]
-        self.pem = read_certificate("certificate", p["certificate"])
+        self.pem = load_pem_certificate(p["certificate"], "certificate", error=ConfigError)
         self.fingerprint = normalize_fingerprint("fingerprint", p["fingerprint"])
         if self.pem:
             full = certificate_fingerprint(self.pem)
@@ -460,7 +411,8 @@ class TrustManager(Manager):
             raise ConfigError("cli_remote: %s exists without %s; restore it or remove the other file so a new pair "
                               "is generated" % ((paths["client_cert"], paths["client_key"]) if have_crt
                                                 else (paths["client_key"], paths["client_cert"])))
-        self.user_pem = read_certificate("cli_remote client certificate", paths["client_cert"]) if have_crt else None
+        self.user_pem = load_pem_certificate(paths["client_cert"], "cli_remote client certificate",
+                                             error=ConfigError) if have_crt else None
 
     # ------------------------------------------------------------ reading
 

@@ -143,7 +143,7 @@ class TestCertificates:
         junk.write_text("not a certificate")
         with pytest.raises(LXDError) as err:
             load_pem_certificate(str(junk))
-        assert "does not hold a PEM certificate" in err.value.message
+        assert "holds no PEM certificate" in err.value.message
 
     def test_https_needs_client_certificate_files(self, tmp_path):
         with pytest.raises(LXDError) as err:

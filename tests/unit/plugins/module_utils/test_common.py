@@ -10,9 +10,11 @@ from __future__ import annotations
 import yaml
 
 from ansible_collections.lxdops.server.plugins.doc_fragments.connection import ModuleDocFragment
+from ansible_collections.lxdops.server.plugins.module_utils.client import CLIENT_OPTIONS, client_from_options
 from ansible_collections.lxdops.server.plugins.module_utils.common import (
     CONNECTION_ARGUMENT_SPEC,
     argument_spec,
+    client_from_params,
 )
 
 DOC_OPTIONS = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
@@ -39,3 +41,14 @@ def test_module_options_are_added_without_touching_the_shared_dict():
     spec = argument_spec(name=dict(type="str", required=True))
     assert "name" in spec and "url" in spec
     assert "name" not in CONNECTION_ARGUMENT_SPEC
+
+
+def test_the_client_takes_every_connection_option():
+    assert set(CLIENT_OPTIONS) == set(CONNECTION_ARGUMENT_SPEC)
+    assert client_from_params is client_from_options
+
+
+def test_options_left_out_or_null_take_the_defaults():
+    client = client_from_options({"url": "unix:/nowhere.socket", "verify": None, "project": None, "timeout": None,
+                                  "name": "ignored"})
+    assert (client.url, client.verify, client.project, client.timeout) == ("unix:/nowhere.socket", True, "default", 60)

@@ -156,3 +156,52 @@ def test_roles_carry_no_copy_of_the_limit_map():
                 with open(path) as handle:
                     _limit_maps(yaml.load(handle, Loader=_Loader), found, os.path.relpath(path, ROOT))
     assert found == []
+
+
+def _calls(path, name):
+    with open(path) as handle:
+        tree = ast.parse(handle.read())
+    return [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call)
+            and (getattr(node.func, "id", None) == name or getattr(node.func, "attr", None) == name)]
+
+
+def _only_in(owner, found):
+    return [text for text in found if not text.startswith(os.path.relpath(owner, ROOT) + ":")]
+
+
+def test_one_way_to_build_a_client():
+    # client.client_from_options: modules (common.client_from_params), lxdops-replicate, the inventory and the
+    # connection plugin build their clients with it.
+    found = ["%s" % where(path, line) for path in python_files() for line in _calls(path, "LXDClient")]
+    assert _only_in(os.path.join(PLUGINS, "module_utils", "client.py"), found) == []
+
+
+def test_one_pem_reader():
+    found = ["%s %r" % (where(path, line), text) for path in python_files() for line, text in code_strings(path)
+             if "-----BEGIN" in text or "-----END" in text]
+    assert _only_in(os.path.join(PLUGINS, "module_utils", "client.py"), found) == []
+
+
+def test_one_time_parser_and_zero_time():
+    found = ["%s %r" % (where(path, line), text) for path in python_files() for line, text in code_strings(path)
+             if text.startswith("0001-01-01")]
+    found += ["%s %s" % (where(path, line), name) for path in python_files()
+              for name in ("strptime", "fromisoformat") for line in _calls(path, name)]
+    assert _only_in(os.path.join(PLUGINS, "module_utils", "lxdtime.py"), found) == []
+
+
+def test_one_address_filter():
+    # instance.reachable_addresses decides which addresses count (no loopback, no link-local).
+    found = ["%s %r" % (where(path, line), text) for path in python_files() for line, text in code_strings(path)
+             if text in ("scope", "link", "global")]
+    assert _only_in(os.path.join(PLUGINS, "module_utils", "instance.py"), found) == []
+
+
+def test_helpers_are_defined_once():
+    owners = {}
+    for path in python_files():
+        for name in functions(path):
+            owners.setdefault(name, []).append(os.path.relpath(path, ROOT))
+    for name in ("client_from_options", "load_pem_certificate", "parse_rfc3339", "parse_lxd_time",
+                 "reachable_addresses", "is_lxd_owned", "is_volatile"):
+        assert len(owners.get(name, [])) == 1, (name, owners.get(name))

@@ -15,6 +15,7 @@ import subprocess
 import pytest
 import yaml
 
+from ansible_collections.lxdops.server.plugins.module_utils.client import load_pem_certificate
 from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError
 from ansible_collections.lxdops.server.plugins.module_utils.trust import (
     client_cert_commands,
@@ -30,7 +31,6 @@ from ansible_collections.lxdops.server.plugins.module_utils.trust import (
     pending_tokens,
     plan_certificate,
     public_certificate,
-    read_certificate,
     remote_entry,
     check_remote_name,
     cli_kind,
@@ -83,26 +83,26 @@ def test_fingerprint_is_sha256_of_the_der(pem):
 
 
 def test_certificate_from_text_or_file(pem, tmp_path):
-    assert read_certificate("certificate", pem) == pem
+    assert load_pem_certificate(pem, "certificate", error=ConfigError) == pem
     path = tmp_path / "chain.pem"
     path.write_text("subject=CN=unit\n" + pem + pem)
-    assert read_certificate("certificate", str(path)) == pem
-    assert read_certificate("certificate", None) is None
+    assert load_pem_certificate(str(path), "certificate", error=ConfigError) == pem
+    assert load_pem_certificate(None, "certificate", error=ConfigError) is None
 
 
 def test_not_a_certificate_names_the_option_and_never_echoes_a_key(tmp_path):
     key_text = ("-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSECRETSECRET\n"
                 "-----END PRIVATE KEY-----\n")
     with pytest.raises(ConfigError) as err:
-        read_certificate("certificate", key_text)
+        load_pem_certificate(key_text, "certificate", error=ConfigError)
     assert "certificate" in str(err.value) and "PRIVATE KEY" in str(err.value)
     assert "SECRET" not in str(err.value)
     with pytest.raises(ConfigError) as err:
-        read_certificate("certificate", str(tmp_path / "missing.crt"))
+        load_pem_certificate(str(tmp_path / "missing.crt"), "certificate", error=ConfigError)
     assert "missing.crt" in str(err.value) and "PEM" in str(err.value)
     broken = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"
     with pytest.raises(ConfigError) as err:
-        read_certificate("certificate", broken)
+        load_pem_certificate(broken, "certificate", error=ConfigError)
     assert "cannot be decoded" in str(err.value)
 
 
