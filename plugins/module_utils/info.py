@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Read-only facts about one LXD or Incus server: server, instances, profiles, networks, storage pools, projects.
+"""Read-only facts about one LXD or Incus server: server, instances, profiles, networks, storage pools and custom
+volumes, projects.
 
 A failed read fails the whole gathering: an answer is never replaced by an empty list, because the
 callers (failover first of all) decide on what is running from it.
@@ -15,12 +16,15 @@ from ansible_collections.lxdops.server.plugins.module_utils.client import LXDErr
 from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError
 from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager, check_name
 from ansible_collections.lxdops.server.plugins.module_utils.server import without_secrets
+from ansible_collections.lxdops.server.plugins.module_utils.volume import list_volumes
 
-SECTIONS = ("server", "instances", "profiles", "networks", "storage_pools", "projects")
+SECTIONS = ("server", "instances", "profiles", "networks", "storage_pools", "storage_volumes", "projects")
+# Read unless gather says otherwise: custom volumes cost a request per pool, so they are asked for by name.
+DEFAULT_GATHER = tuple(s for s in SECTIONS if s != "storage_volumes")
 
 # Read in this order: the server first (its extensions are then known without another request), the projects
 # before the profiles (an LXD without profiles_all_projects is asked project by project).
-_ORDER = ("server", "projects", "instances", "profiles", "networks", "storage_pools")
+_ORDER = ("server", "projects", "instances", "profiles", "networks", "storage_pools", "storage_volumes")
 
 # What an operator reads in `lxc info` (top level of GET /1.0, then its environment).
 SERVER_FIELDS = ("api_version", "api_status", "auth", "api_extensions")
@@ -198,6 +202,14 @@ class InfoGatherer(Manager):
 
     def read_storage_pools(self):
         return self.get("/1.0/storage-pools") or []
+
+    def read_storage_volumes(self):
+        """Custom volumes of every pool, each with its pool (the pools already read are not asked for again)."""
+        pools = self.result.get("storage_pools")
+        if pools is None:
+            pools = self.read_storage_pools()
+        return [dict(volume, pool=pool["name"]) for pool in pools
+                for volume in list_volumes(self.client, pool["name"], all_projects=self.all_projects)]
 
     def run(self):
         try:

@@ -59,13 +59,17 @@ def get_volume(client, pool, name, with_etag=False):
     return (response.metadata, response.etag) if with_etag else response.metadata
 
 
-def list_volumes(client, pool):
-    """The custom volumes of one pool (in the client's project), each as LXD shows it (recursion=1).
+def list_volumes(client, pool, all_projects=False):
+    """The custom volumes of one pool (in the client's project, or of every project), as LXD shows them.
 
     LXD 5.0 and Incus 6.0 list every volume type and the snapshots too ("<volume>/<snapshot>"): both are
     left out here.
     """
-    volumes = client.get(api_path("storage-pools", pool, "volumes"), params={"recursion": 1}).metadata or []
+    params = {"recursion": 1}
+    if all_projects:
+        params["all-projects"] = "true"
+    volumes = client.get(api_path("storage-pools", pool, "volumes"), params=params,
+                         project=not all_projects).metadata or []
     return [v for v in volumes if v.get("type") == "custom" and "/" not in v.get("name", "")]
 
 

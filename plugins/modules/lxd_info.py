@@ -11,11 +11,12 @@ module: lxd_info
 short_description: Read an LXD or Incus server's state
 version_added: 0.1.0
 description:
-  - Read the server, its instances (with their status), profiles, networks, storage pools and projects, over the
-    unix socket or https. Changes nothing.
+  - Read the server, its instances (with their status), profiles, networks, storage pools, custom storage volumes
+    and projects, over the unix socket or https. Changes nothing.
   - One request per section read (plus one to look up O(project) when it is not V(default), and one per project
     for profiles with O(all_projects=true) on a daemon without the C(profiles_all_projects) API extension, such as
-    LXD 5.0; Incus 6.0 has it).
+    LXD 5.0; Incus 6.0 has it). V(storage_volumes) takes one request per pool (and one for the pools when
+    V(storage_pools) is not read).
   - Any failed request fails the task with a message that names what could not be read and why (socket missing,
     daemon down, permission denied, TLS failure, client not trusted, project missing). A failed read is never
     returned as an empty list.
@@ -33,16 +34,16 @@ attributes:
 options:
   gather:
     description:
-      - The sections to read. Only these keys are returned.
+      - The sections to read. Only these keys are returned. V(storage_volumes) is read only when asked for.
     type: list
     elements: str
-    choices: [server, instances, profiles, networks, storage_pools, projects]
+    choices: [server, instances, profiles, networks, storage_pools, storage_volumes, projects]
     default: [server, instances, profiles, networks, storage_pools, projects]
   all_projects:
     description:
-      - Read the instances and profiles of every project; each item carries its C(project).
+      - Read the instances, profiles and custom volumes of every project; each item carries its C(project).
       - Without it, those of O(project) only.
-      - Networks follow O(project); storage pools and projects are server-wide.
+      - Networks and custom volumes follow O(project); storage pools and projects are server-wide.
     type: bool
     default: false
   instances:
@@ -81,6 +82,12 @@ EXAMPLES = r"""
   lxdops.server.lxd_info:
     gather: [server]
   register: server
+
+- name: Custom volumes of every project, with what uses them
+  lxdops.server.lxd_info:
+    gather: [storage_volumes]
+    all_projects: true
+  register: volumes
 """
 
 RETURN = r"""
@@ -248,6 +255,15 @@ storage_pools:
   returned: when V(storage_pools) is in O(gather)
   type: list
   elements: dict
+storage_volumes:
+  description:
+    - Custom storage volumes of every pool, as C(GET /1.0/storage-pools/<pool>/volumes?recursion=1) gives them
+      (snapshots and instance volumes left out), each with its C(pool).
+  returned: when V(storage_volumes) is in O(gather)
+  type: list
+  elements: dict
+  sample: [{"name": "pgdata", "pool": "default", "content_type": "filesystem", "config": {"size": "10GiB"},
+            "project": "default", "used_by": ["/1.0/instances/db1"]}]
 projects:
   description: Projects.
   returned: when V(projects) is in O(gather)
@@ -270,13 +286,13 @@ projects:
 """
 
 from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
-from ansible_collections.lxdops.server.plugins.module_utils.info import SECTIONS, InfoGatherer
+from ansible_collections.lxdops.server.plugins.module_utils.info import DEFAULT_GATHER, SECTIONS, InfoGatherer
 
 
 def main():
     module = LXDModule(
         dict(
-            gather=dict(type="list", elements="str", choices=list(SECTIONS), default=list(SECTIONS)),
+            gather=dict(type="list", elements="str", choices=list(SECTIONS), default=list(DEFAULT_GATHER)),
             all_projects=dict(type="bool", default=False),
             instances=dict(type="list", elements="str"),
         ),

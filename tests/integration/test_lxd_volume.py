@@ -280,5 +280,16 @@ def test_volume_in_a_project(run_module, primary, unique):
     assert result["changed"] and result["volume"]["project"] == project, result.get("msg")
     assert not run_module("lxd_volume", dict(name=name, pool=pool_name, project=project))["changed"]
     assert name not in names(primary, pool_name)
+    # lxd_info lists custom volumes by project: one request for the pools, one per pool.
+    pools = primary.get("/1.0/storage-pools", project=False).metadata
+    info = run_module("lxd_info", dict(gather=["storage_volumes"], project=project))
+    assert [(v["pool"], v["project"]) for v in info["storage_volumes"] if v["name"] == name] == [(pool_name, project)]
+    assert info["_requests"] == 2 + len(pools)  # the project looked up once
+    info = run_module("lxd_info", dict(gather=["storage_volumes"]))
+    assert name not in [v["name"] for v in info["storage_volumes"]]
+    info = run_module("lxd_info", dict(gather=["storage_pools", "storage_volumes"], all_projects=True))
+    assert [v["project"] for v in info["storage_volumes"] if v["name"] == name] == [project]
+    assert info["_requests"] == 1 + len(pools)
+    assert "storage_volumes" not in run_module("lxd_info", dict(gather=["storage_pools"]))
     assert run_module("lxd_volume", dict(name=name, pool=pool_name, project=project, state="absent"))["changed"]
     run_module("lxd_project", dict(name=project, state="absent"))
