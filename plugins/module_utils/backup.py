@@ -479,6 +479,8 @@ class BackupManager(Manager):
             headers[prefix + "pool"] = p["pool"]
         self.tracker.add(("instance",), None, {"name": p["instance"], "pool": p["pool"] or info.get("pool"),
                                                "snapshots": info.get("snapshots") or []})
+        if p["pool"] and self.client.exists(api_path("storage-pools", p["pool"]), project=False) is None:
+            raise LXDError("pool %r does not exist on %s: the backup was not imported" % (p["pool"], self.client.url))
         if self.check_mode:
             self.actions.append("import")
             return
@@ -486,10 +488,27 @@ class BackupManager(Manager):
             with open(p["source"], "rb") as source:
                 self.write("import", self.client.upload, "/1.0/instances", source, info["size"], headers=headers,
                            what="import of %s as %s" % (p["source"], p["instance"]))
-        except LXDError:
+        except LXDError as exc:
             self.clean_failed_import(p["pool"] or info.get("pool"))
-            raise
+            raise LXDError("import of %s as %s%s failed, nothing was made: %s" % (
+                p["source"], p["instance"], self.where(), exc.error or exc.message))
+        if info.get("name") and info["name"] != p["instance"]:
+            self.new_hardware_addresses()
         self.result["instance"] = self.instance_summary(self.client.get(self.instance_path).metadata)
+
+    def new_hardware_addresses(self):
+        """A copy under another name gets MAC addresses of its own (as a copy does): beside the original, the
+        same ones keep it from starting (Incus) or clash on the network."""
+        current = self.client.get(self.instance_path)
+        instance = current.metadata
+        config = dict((k, v) for k, v in instance["config"].items()
+                      if not (k.startswith("volatile.") and k.endswith(".hwaddr")))
+        if config == instance["config"]:
+            return
+        body = dict((k, instance[k]) for k in ("architecture", "devices", "ephemeral", "profiles", "stateful",
+                                               "description") if k in instance)
+        body["config"] = config
+        self.write("new hardware addresses", self.client.put, self.instance_path, body, etag=current.etag)
 
     def clean_failed_import(self, pool):
         """What a failed import may have left (the daemons clean up after themselves; this makes sure)."""

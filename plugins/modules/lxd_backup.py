@@ -45,7 +45,9 @@ options:
       - V(listed) changes nothing and returns the instance's backups.
       - V(imported) imports the file O(source) as the instance O(instance). When an instance of that name exists,
         nothing is done and the task reports no change: an import never overwrites an instance (delete it first to
-        restore over it, or import under another name).
+        restore over it, or import under another name). Imported under a name other than the one the backup
+        holds, the instance is a copy: its C(volatile.*.hwaddr) keys are removed, so it gets MAC addresses of its
+        own when it starts (the original's would clash, and keep it from starting on Incus).
     type: str
     choices: [present, absent, listed, imported]
     default: present

@@ -89,6 +89,7 @@ def test_instance_only_import_under_another_name(run_module, primary, instance, 
     other = unique("bkio2")
     imported = run_module("lxd_backup", dict(instance=other, state="imported", source=dest))
     assert imported["changed"] and imported["file"]["compression"] == "xz"
+    assert imported["actions"] == ["import", "new hardware addresses"]
     assert imported["instance"]["snapshots"] == [] and imported["file"]["name"] == name
     primary.put(api_path("instances", other, "state"), {"action": "start", "timeout": 60})
     assert read(primary, other, "/root/data") == "copy"
@@ -185,21 +186,25 @@ def test_a_failed_import_leaves_nothing(run_module, primary, instance, unique, t
     target = unique("bkfail2")
     result = run_module("lxd_backup", dict(instance=target, state="imported", source=dest,
                                            pool="lxdops-test-no-such-pool"))
-    assert result["failed"] and "lxdops-test-no-such-pool" in result["msg"], result
-    assert gone(primary, target)
+    assert result["failed"] and "'lxdops-test-no-such-pool' does not exist" in result["msg"], result
+    # Asked: the instance, the daemon, the pool; nothing was sent.
+    assert result["_requests"] == 3 and gone(primary, target)
 
 
 def test_optimized_where_the_pool_allows_it(run_module, primary, lab, instance, unique, tmp_path):
     plain = instance("bkopt", state="stopped")
     result = run_module("lxd_backup", dict(instance=plain, name="o", optimized_storage=True))
     assert result["changed"] and result["backups"][0]["optimized_storage"] is False
-    assert any("makes no optimized backups" in w for w in result.get("warnings", []))
+    assert "makes no optimized backups" in str(result.get("warnings"))
     pool = lab["daemons"]["primary"]["btrfs_pool"]
     fast = instance("bkbtrfs", state="stopped", devices={"root": {"type": "disk", "path": "/", "pool": pool}})
     dest = str(tmp_path / "o.bin")
     result = run_module("lxd_backup", dict(instance=fast, name="o", optimized_storage=True, dest=dest))
     assert result["changed"] and result["backups"][0]["optimized_storage"] is True and not result.get("warnings")
     target = unique("bkbtrfs2")
+    # An optimized backup holds btrfs's own stream: a dir pool cannot take it, and nothing is left behind.
+    refused = run_module("lxd_backup", dict(instance=target, state="imported", source=dest, pool="default"))
+    assert refused["failed"] and "nothing was made" in refused["msg"] and gone(primary, target), refused
     imported = run_module("lxd_backup", dict(instance=target, state="imported", source=dest, pool=pool))
     assert imported["changed"] and imported["file"]["optimized"] is True, imported
     assert imported["instance"]["pool"] == pool
