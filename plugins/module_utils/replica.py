@@ -47,7 +47,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.instance import resu
 from ansible_collections.lxdops.server.plugins.module_utils.volume_replica import (
     VolumeBlocked,
     VolumeReplicator,
-    attached_volumes,
+    instance_volumes,
     volume_result,
 )
 
@@ -429,7 +429,7 @@ class Replicator:
                                     "error": reason if action != "skip" else None, "reason": reason,
                                     "seconds": 0, "attempts": 0,
                                     "volumes": [volume_result(pool, volume, "skipped", "the instance is left alone")
-                                                for pool, volume in attached_volumes(source_instances.get(name)
+                                                for pool, volume in instance_volumes(source_instances.get(name)
                                                                                      or {})]})
                     self.log("%s: %s (%s)" % (key, results[-1]["action"], reason))
                 elif check_mode:

@@ -17,60 +17,30 @@ Used by replica.Replicator. Rules kept here:
 from __future__ import annotations
 
 import threading
-from urllib.parse import unquote, urlsplit
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, api_path
-from ansible_collections.lxdops.server.plugins.module_utils.config import is_volatile
+from ansible_collections.lxdops.server.plugins.module_utils.config import VOLUME_DRIVER_KEYS, is_volatile
+from ansible_collections.lxdops.server.plugins.module_utils.volume import attached_volumes, split_users, volume_path
 
 REFRESH_EXTENSION = "custom_volume_refresh"
-# Volume keys of one storage driver: a target pool of another driver refuses them.
-DRIVER_KEY_PREFIXES = ("btrfs.", "zfs.", "lvm.", "ceph.", "cephfs.", "powerflex.", "pure.")
 
 
 class VolumeBlocked(LXDError):
     """A volume of the instance is not to be overwritten on the target: the instance is left alone, not failed."""
 
 
-def volume_path(pool, name, *rest):
-    return api_path("storage-pools", pool, "volumes", "custom", name, *rest)
-
-
-def attached_volumes(instance):
-    """[(pool, volume)] of the custom volumes among an instance's expanded disk devices, sorted. Pure.
-
-    A disk with a pool and a source that is not a path is a custom volume (the root disk has no source).
-    """
+def instance_volumes(instance):
+    """[(pool, volume)] of the custom volumes an instance uses (its expanded devices), each once, sorted. Pure."""
     devices = instance.get("expanded_devices")
     if devices is None:
-        devices = instance.get("devices") or {}
-    found = set()
-    for device in devices.values():
-        source = device.get("source") or ""
-        if device.get("type") == "disk" and device.get("pool") and source and not source.startswith("/") \
-                and device.get("path") != "/":
-            found.add((device["pool"], source))
-    return sorted(found)
+        devices = instance.get("devices")
+    return sorted(set((pool, name) for _device, pool, name in attached_volumes(devices)))
 
 
 def for_driver(config, driver):
-    """The config without the keys of other storage drivers than the target pool's. Pure."""
+    """The config without the keys of other storage drivers than the target pool's (it would refuse them). Pure."""
     return dict((k, v) for k, v in config.items()
-                if not k.startswith(DRIVER_KEY_PREFIXES) or k.startswith((driver or "") + "."))
-
-
-def used_by_instances(used_by):
-    """[(project, name)] of the instances in a volume's used_by list. Pure."""
-    found = []
-    for url in used_by or []:
-        parts = urlsplit(url)
-        segments = parts.path.strip("/").split("/")
-        if len(segments) == 3 and segments[1] in ("instances", "containers", "virtual-machines"):
-            project = "default"
-            for item in parts.query.split("&"):
-                if item.startswith("project="):
-                    project = unquote(item[len("project="):])
-            found.append((project, unquote(segments[2])))
-    return found
+                if k.split(".", 1)[0] not in VOLUME_DRIVER_KEYS or k.split(".", 1)[0] == driver)
 
 
 def volume_body(source_volume, config, operation_url, certificate, secrets, volume_only, refresh):
@@ -120,7 +90,7 @@ class VolumeReplicator:
     def plan(target, instance, target_project):
         """[volume result] of what a run would do (check mode): created or refreshed."""
         results = []
-        for pool, name in attached_volumes(instance):
+        for pool, name in instance_volumes(instance):
             present = target.exists(volume_path(pool, name), project=target_project)
             results.append(volume_result(pool, name, "refreshed" if present else "created", "check mode"))
         return results
@@ -131,7 +101,7 @@ class VolumeReplicator:
         Raises VolumeBlocked when one must not be overwritten, LXDError (naming the volume) when one fails: the
         instance is then not copied.
         """
-        volumes = attached_volumes(instance)
+        volumes = instance_volumes(instance)
         pools = {}
         # Every pool first: a volume whose pool is missing fails the instance before anything is transferred.
         for pool, name in volumes:
@@ -179,7 +149,7 @@ class VolumeReplicator:
         body = volume_body(source_volume, config, url + migration.operation, certificate, secrets,
                            self.volume_only, current is not None)
         try:
-            target.request("POST", api_path("storage-pools", pool, "volumes", "custom"), body=body,
+            target.request("POST", volume_path(pool), body=body,
                            project=target_project, timeout=max(target.timeout, 3600))
         finally:
             try:
@@ -198,7 +168,7 @@ class VolumeReplicator:
         return "refreshed" if current is not None else "created"
 
     def _check_overwrite(self, target, instance_name, pool, name, current, target_project):
-        users = used_by_instances(current.get("used_by"))
+        users = split_users(current.get("used_by"))[0]
         for project, user in users:
             state = target.exists(api_path("instances", user), project=project)
             if state is not None and state.get("status") != "Stopped":

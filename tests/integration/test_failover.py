@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, api_path
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, LXDError, api_path
 from ansible_collections.lxdops.server.plugins.module_utils.guard import FENCED_BEFORE_KEY, REASON_FAILED_OVER
 from ansible_collections.lxdops.server.plugins.module_utils.replica import FAILED_OVER_KEY, FENCED_KEY
 
@@ -361,3 +361,73 @@ def test_profile_sync_creates_the_project_then_its_profiles(tmp_path, lab, uniqu
     extra["snapshot_server_projects"] = [name + "-none"]
     output, recap = run_playbook(tmp_path, lab, str(play), extra, host="lab-primary")
     assert recap["failed"] == 1 and "no project %s-none on the primary" % name in output, output
+
+
+@pytest.fixture
+def volume_pair(lab, run_module, busybox, unique, remote_https):
+    """An instance on the primary with a custom volume at /data (a file in it), replicated with its volume."""
+    primary = client(lab, "primary")
+    volume = unique("fovol")
+    primary.post(api_path("storage-pools", "default", "volumes", "custom"), {"name": volume})
+    name = unique("fov")
+    result = run_module("lxd_instance", dict(
+        url=lab["daemons"]["primary"]["url"], name=name, source=busybox, config={"snapshots.schedule": SCHEDULE},
+        devices={"data": {"type": "disk", "pool": "default", "source": volume, "path": "/data"}}))
+    assert not result.get("failed"), result.get("msg")
+    code, _out, err = primary.execute(name, ["sh", "-c", "echo on-the-primary > /data/file && sync"])
+    assert code == 0, err
+    result = run_module("lxd_replica", dict(url=lab["daemons"]["primary"]["url"], instances=[name],
+                                            remote=remote_https))
+    assert not result.get("failed"), result.get("msg")
+    assert result["results"][0]["volumes"][0]["action"] == "created"
+    return name, volume
+
+
+def test_failover_starts_the_replica_with_its_volume_and_failback_brings_it_back(tmp_path, lab, volume_pair,
+                                                                                 remote_trusted_by_primary):
+    name, volume = volume_pair
+    output, recap = run_playbook(tmp_path, lab, "failover", {"failover_instances": [name],
+                                                             "failover_stop_primary": True})
+    assert recap["failed"] == 0, output
+    assert_taken_over(lab, name)
+    remote = client(lab, "remote")
+    code, out, _err = remote.execute(name, ["cat", "/data/file"])
+    assert code == 0 and out.decode().strip() == "on-the-primary"
+    code, _out, err = remote.execute(name, ["sh", "-c", "echo written-during-failover > /data/file && sync"])
+    assert code == 0, err
+
+    failback = {"failback_instances": [name], "failback_switch": True,
+                "failback_primary_url": lab["daemons"]["primary"]["https_url"],
+                "failback_source_address": lab["daemons"]["remote"]["https_url"][len("https://"):]}
+    output, recap = run_playbook(tmp_path, lab, "failback", failback)
+    assert recap["failed"] == 0, output
+    primary = client(lab, "primary")
+    assert state(lab, "primary", name)["status"] == "Running"
+    code, out, _err = primary.execute(name, ["cat", "/data/file"])
+    assert code == 0 and out.decode().strip() == "written-during-failover"
+    # The primary's volume is not a replica; the snapshot server's is one again.
+    here = primary.get(api_path("storage-pools", "default", "volumes", "custom", volume)).metadata
+    assert "user.lxdops.replica" not in here["config"]
+    there = remote.get(api_path("storage-pools", "default", "volumes", "custom", volume)).metadata
+    assert there["config"]["user.lxdops.replica"] == "true"
+
+
+def test_failover_refuses_a_replica_without_its_volume(tmp_path, lab, pair, unique):
+    """The profile sync gave a replica's profile a volume not replicated yet: it is not started."""
+    name = pair(running=False)
+    remote = client(lab, "remote")
+    profile = unique("fovp")
+    missing = unique("fonovol")
+    remote.post("/1.0/profiles", {"name": profile})
+    remote.patch(api_path("instances", name), {"profiles": ["default", profile]})
+    try:
+        # LXD and Incus keep the profile change, and say that the instance cannot use it.
+        remote.put(api_path("profiles", profile), {"config": {}, "description": "", "devices": {
+            "data": {"type": "disk", "pool": "default", "source": missing, "path": "/data"}}})
+    except LXDError:
+        pass
+    output, recap = run_playbook(tmp_path, lab, "failover", {"failover_instances": [name]})
+    assert recap["failed"] == 1, output
+    assert "a volume is missing here for %s: default/%s" % (name, missing) in output, output
+    assert "Nothing was started" in output
+    assert_not_started(lab, name)

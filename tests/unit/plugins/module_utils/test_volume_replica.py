@@ -12,27 +12,26 @@ from ansible_collections.lxdops.server.plugins.module_utils.replica import (
     volumes_note,
 )
 from ansible_collections.lxdops.server.plugins.module_utils.volume_replica import (
-    attached_volumes,
     for_driver,
-    used_by_instances,
+    instance_volumes,
     volume_body,
-    volume_path,
 )
 
 
-def test_attached_volumes_from_expanded_devices_only_custom_volumes():
+def test_instance_volumes_from_expanded_devices_only_custom_volumes():
     instance = {"devices": {"own": {"type": "disk", "pool": "p", "source": "ignored", "path": "/x"}},
                 "expanded_devices": {
                     "root": {"type": "disk", "pool": "default", "path": "/"},
                     "data": {"type": "disk", "pool": "fast", "source": "db", "path": "/var/lib/db"},
                     "fromprofile": {"type": "disk", "pool": "default", "source": "uploads", "path": "/srv"},
                     "hostdir": {"type": "disk", "source": "/srv/host", "path": "/host"},
+                    "cloud": {"type": "disk", "source": "cloud-init:config"},
                     "again": {"type": "disk", "pool": "fast", "source": "db", "path": "/again"},
                     "eth0": {"type": "nic", "network": "br0"}}}
-    assert attached_volumes(instance) == [("default", "uploads"), ("fast", "db")]
+    assert instance_volumes(instance) == [("default", "uploads"), ("fast", "db")]
     # Without expanded devices (a record read without them): its own devices.
-    assert attached_volumes({"devices": instance["devices"]}) == [("p", "ignored")]
-    assert attached_volumes({}) == []
+    assert instance_volumes({"devices": instance["devices"]}) == [("p", "ignored")]
+    assert instance_volumes({}) == []
 
 
 def test_volume_config_of_a_replica_and_of_a_copy_back():
@@ -52,12 +51,6 @@ def test_for_driver_keeps_the_target_drivers_keys_and_the_common_ones():
     assert for_driver(config, "dir") == {"size": "1GiB", "user.x": "y"}
 
 
-def test_used_by_instances():
-    assert used_by_instances(["/1.0/instances/web", "/1.0/instances/db?project=shop", "/1.0/profiles/p",
-                              "/1.0/instances/a%2Fb"]) == [("default", "web"), ("shop", "db"), ("default", "a/b")]
-    assert used_by_instances(None) == []
-
-
 def test_volume_body_pulls_with_the_source_operation():
     body = volume_body({"name": "db", "content_type": "block", "description": "d"}, {"size": "1GiB"},
                        "https://h:8443/1.0/operations/1", "PEM", {"rsync": "s"}, False, True)
@@ -65,7 +58,6 @@ def test_volume_body_pulls_with_the_source_operation():
     assert body["source"] == {"type": "migration", "mode": "pull", "operation": "https://h:8443/1.0/operations/1",
                               "certificate": "PEM", "secrets": {"rsync": "s"}, "volume_only": False,
                               "refresh": True}
-    assert volume_path("p", "a b") == "/1.0/storage-pools/p/volumes/custom/a%20b"
 
 
 def test_volumes_note():
