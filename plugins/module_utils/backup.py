@@ -22,7 +22,7 @@ import tempfile
 import zlib
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, LXDNotFound, api_path
-from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError
+from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError, is_volatile
 from ansible_collections.lxdops.server.plugins.module_utils.daemon import KIND_FACTS
 from ansible_collections.lxdops.server.plugins.module_utils.lxdtime import format_rfc3339, is_zero_time
 from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager, check_name
@@ -501,8 +501,7 @@ class BackupManager(Manager):
         same ones keep it from starting (Incus) or clash on the network."""
         current = self.client.get(self.instance_path)
         instance = current.metadata
-        config = dict((k, v) for k, v in instance["config"].items()
-                      if not (k.startswith("volatile.") and k.endswith(".hwaddr")))
+        config = dict((k, v) for k, v in instance["config"].items() if not (is_volatile(k) and k.endswith(".hwaddr")))
         if config == instance["config"]:
             return
         body = dict((k, instance[k]) for k in ("architecture", "devices", "ephemeral", "profiles", "stateful",
