@@ -30,6 +30,14 @@ def python_files():
                 yield os.path.join(folder, name)
 
 
+def parsed(but=CONFIG):
+    """(path, syntax tree) of every plugin file but one."""
+    for path in python_files():
+        if path != but:
+            with open(path) as handle:
+                yield path, ast.parse(handle.read())
+
+
 def _docstrings(tree):
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
@@ -75,11 +83,7 @@ TABLE_KEYS = set(
 
 def test_lxd_key_tables_live_in_config_only():
     copies = []
-    for path in python_files():
-        if path == CONFIG:
-            continue
-        with open(path) as handle:
-            tree = ast.parse(handle.read())
+    for path, tree in parsed():
         for node in tree.body:
             targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
             copies.extend("%s defines %s" % (where(path, node.lineno), target.id) for target in targets
@@ -105,13 +109,7 @@ def _maps_a_limit(node):
 
 
 def test_the_limit_map_lives_in_config_only():
-    copies = []
-    for path in python_files():
-        if path == CONFIG:
-            continue
-        with open(path) as handle:
-            tree = ast.parse(handle.read())
-        copies.extend(where(path, node.lineno) for node in ast.walk(tree) if _maps_a_limit(node))
+    copies = [where(path, node.lineno) for path, tree in parsed() for node in ast.walk(tree) if _maps_a_limit(node)]
     assert copies == []
 
 
