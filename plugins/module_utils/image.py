@@ -23,6 +23,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.client import (
     LXDError,
     LXDNotFound,
     api_path,
+    client_from_options,
     load_pem_certificate,
 )
 from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError, to_lxd_string
@@ -376,8 +377,8 @@ class ImageManager(Manager):
             raise ConfigError("remote.verify=false is not accepted without remote.server_cert: the daemon itself "
                               "connects to the remote and checks it against a certificate authority or the pinned "
                               "certificate; give remote.server_cert (the remote's server.crt) to pin it")
-        self.remote_pem = load_pem_certificate(r["server_cert"], "remote.server_cert") if r.get("server_cert") \
-            else None
+        self.remote_pem = load_pem_certificate(r["server_cert"], "remote.server_cert", error=ConfigError) \
+            if r.get("server_cert") else None
         if r["protocol"] == "simplestreams":
             for option in ("secret", "client_cert", "client_key", "trust_token", "trust_password"):
                 if r.get(option):
@@ -529,10 +530,9 @@ class ImageManager(Manager):
 
     def resolve_lxd_remote(self):
         """The remote image's fingerprint and whether it is public; a secret for a private one when trusted."""
-        from ansible_collections.lxdops.server.plugins.module_utils.common import client_from_params
         r = self.remote
         try:
-            remote = client_from_params(r)
+            remote = client_from_options(r)
         except LXDError:
             if r.get("alias"):
                 raise

@@ -32,6 +32,7 @@ author:
 extends_documentation_fragment:
   - lxdops.server.connection
   - lxdops.server.attributes
+  - lxdops.server.state
 attributes:
   check_mode:
     support: full
@@ -42,9 +43,6 @@ options:
     description:
       - Whether the image is on the server. V(absent) deletes the image O(fingerprint) names, the images O(aliases)
         point at, or the image made from O(file) and O(rootfs_file).
-    type: str
-    choices: [present, absent]
-    default: present
   fingerprint:
     description:
       - The image's full fingerprint (64 hexadecimal digits). With O(file), the files must have it. Without O(file)
@@ -94,7 +92,9 @@ options:
         type: str
         choices: [container, virtual-machine]
       client_cert:
-        description: Client certificate for looking the image up on an LXD or Incus remote.
+        description:
+          - Client certificate for looking the image up on an LXD or Incus remote (defaults as for O(client_cert)).
+            Looking an alias up needs a client certificate, though for a public image the remote need not trust it.
         type: path
         aliases: [cert_file]
       client_key:
@@ -230,13 +230,14 @@ deleted:
   type: list
   elements: str
 actions:
-  description: What was done (or would be done in check mode).
+  description: What was done (or would be done in check mode), in order.
   returned: always
   type: list
   elements: str
   sample: [upload, alias debian/12]
 """
 
+from ansible_collections.lxdops.server.plugins.module_utils.args import STATE_ARGUMENT_SPEC, options
 from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule, remote_argument_spec
 from ansible_collections.lxdops.server.plugins.module_utils.image import IMAGE_TYPES, PROTOCOLS, ImageManager
 
@@ -251,8 +252,8 @@ def main():
         image_type=dict(type="str", choices=list(IMAGE_TYPES)),
     )
     module = LXDModule(
-        dict(
-            state=dict(type="str", choices=["present", "absent"], default="present"),
+        options(
+            STATE_ARGUMENT_SPEC,
             fingerprint=dict(type="str"),
             file=dict(type="path"),
             rootfs_file=dict(type="path"),
