@@ -7,11 +7,14 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # Descriptions of the attributes every module declares; modules give the support level.
+    # The attributes every module declares. Support is full unless the module says otherwise in its own
+    # attributes (support: none or partial, with details).
     DOCUMENTATION = r"""
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying LXD.
+    support: full
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+    support: full
 """

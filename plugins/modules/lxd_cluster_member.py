@@ -23,11 +23,6 @@ author:
 extends_documentation_fragment:
   - lxdops.server.connection
   - lxdops.server.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 notes:
   - A join token is a secret. The module never shows it except in the RV(token) it returns; set C(no_log) to V(true)
     on the task that issues it and on the task that joins with it.

@@ -23,11 +23,6 @@ extends_documentation_fragment:
   - lxdops.server.connection
   - lxdops.server.attributes
   - lxdops.server.object
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 options:
   name:
     description:

@@ -28,11 +28,6 @@ author:
 extends_documentation_fragment:
   - lxdops.server.connection
   - lxdops.server.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 notes:
   - A token is a secret. The module never shows it except in the RV(token) it returns; set C(no_log) to V(true) on a
     task with O(state=token) and on the tasks that use the token.

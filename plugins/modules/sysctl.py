@@ -20,11 +20,6 @@ author:
   - lxdops developers (@lxdops)
 extends_documentation_fragment:
   - lxdops.server.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 options:
   settings:
     description:

@@ -157,3 +157,13 @@ def test_actions_read_the_same_everywhere(name):
 
 def test_every_module_is_checked():
     assert "lxd_instance" in MODULES and len(MODULES) >= 15
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_attributes_say_only_what_differs_from_full_support(name):
+    # lxdops.server.attributes gives full check and diff mode support; a module says only where it differs.
+    doc, own, _returns = module_docs(name)
+    assert "%s.attributes" % COLLECTION in (own.get("extends_documentation_fragment") or []), name
+    for attribute, value in (own.get("attributes") or {}).items():
+        assert value != {"support": "full"}, "%s repeats full support of %s from the fragment" % (name, attribute)
+    assert set(doc["attributes"]) >= {"check_mode", "diff_mode"}, name
