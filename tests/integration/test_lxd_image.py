@@ -219,8 +219,7 @@ def test_copy_from_the_other_daemon_pinned(run_module, primary, unique, remote_h
         run_module("lxd_image", dict(fingerprint=fingerprint, state="absent"))
 
 
-def test_copy_of_a_private_image_with_a_secret_the_module_asks_for(run_module, primary, unique, remote_https,
-                                                                    remote_image):
+def test_copy_of_a_private_image_with_a_secret_the_module_asks_for(run_module, unique, remote_https, remote_image):
     alias, fingerprint = remote_image(public=False)
     try:
         first = run_module("lxd_image", dict(remote=dict(remote_https, alias=alias), aliases=[unique("priv")]))
