@@ -23,6 +23,17 @@ from ansible_collections.lxdops.server.plugins.module_utils.config import VOLUME
 from ansible_collections.lxdops.server.plugins.module_utils.volume import attached_volumes, split_users, volume_path
 
 REFRESH_EXTENSION = "custom_volume_refresh"
+# An Incus that receives a custom volume from LXD (which does not send the volume's size in the migration
+# header) crashes unless it has the fix that came with this extension (Incus 6.0.5 and 6.13; seen with 6.0.4).
+INCUS_SAFE_FROM_LXD_EXTENSION = "custom_volume_sftp"
+
+
+def unsafe_transfer(source_kind, target_kind, target_extensions):
+    """Why the target must not be sent a custom volume from this source, or None. Pure."""
+    if source_kind == "lxd" and target_kind == "incus" and INCUS_SAFE_FROM_LXD_EXTENSION not in target_extensions:
+        return ("the target Incus lacks the API extension %s: an Incus without it crashes when it receives a custom "
+                "volume from LXD (upgrade it to 6.0.5 or later); nothing was sent" % INCUS_SAFE_FROM_LXD_EXTENSION)
+    return None
 
 
 class VolumeBlocked(LXDError):
@@ -102,6 +113,13 @@ class VolumeReplicator:
         instance is then not copied.
         """
         volumes = instance_volumes(instance)
+        if volumes:
+            unsafe = unsafe_transfer(source.daemon_kind(), target.daemon_kind(),
+                                     target.server_info().get("api_extensions") or [])
+            if unsafe:
+                for pool, name in volumes:
+                    results.append(volume_result(pool, name, "failed", unsafe))
+                raise LXDError("volume %s/%s: %s" % (volumes[0][0], volumes[0][1], unsafe))
         pools = {}
         # Every pool first: a volume whose pool is missing fails the instance before anything is transferred.
         for pool, name in volumes:

@@ -14,6 +14,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.replica import (
 from ansible_collections.lxdops.server.plugins.module_utils.volume_replica import (
     for_driver,
     instance_volumes,
+    unsafe_transfer,
     volume_body,
 )
 
@@ -63,3 +64,11 @@ def test_volume_body_pulls_with_the_source_operation():
 def test_volumes_note():
     assert volumes_note([]) == ""
     assert volumes_note([{"pool": "p", "name": "v", "action": "created"}]) == " (volumes: p/v created)"
+
+
+def test_an_incus_that_would_crash_is_never_sent_a_volume_from_lxd():
+    assert "custom_volume_sftp" in unsafe_transfer("lxd", "incus", ["custom_volume_refresh"])
+    assert unsafe_transfer("lxd", "incus", ["custom_volume_sftp"]) is None
+    assert unsafe_transfer("incus", "incus", []) is None
+    assert unsafe_transfer("lxd", "lxd", []) is None
+    assert unsafe_transfer("incus", "lxd", []) is None
