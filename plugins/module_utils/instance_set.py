@@ -10,7 +10,10 @@
   empty list is checked against the project once);
 - each InstanceManager is given its instance from that list and makes one request per change; workers run in
   parallel (bounded), each with its own client;
-- one instance failing never stops nor undoes the others: every result is returned, the caller fails at the end.
+- one instance failing never stops nor undoes the others: every result is returned, the caller fails at the end;
+- an entry's limits (named as lxd_limits names them) join its update: config limits are config keys, disk and
+  network limits override the root disk or nic device (a profile's device is copied into the instance), so an
+  instance costs one PUT whatever changes, and nothing when nothing does.
 """
 
 from __future__ import annotations
@@ -23,6 +26,12 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, LXDNotFound, api_path
 from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError
+from ansible_collections.lxdops.server.plugins.module_utils.limits import (
+    LIMIT_OPTIONS,
+    limit_options,
+    normalize_limits,
+    plan_device,
+)
 from ansible_collections.lxdops.server.plugins.module_utils.instance import (
     EntryContext,
     InstanceManager,
@@ -32,21 +41,46 @@ from ansible_collections.lxdops.server.plugins.module_utils.instance import (
 )
 
 # Merged key by key (the defaults' keys, then the entry's); every other option of an entry replaces the default.
-MERGED_OPTIONS = ("config", "devices")
+MERGED_OPTIONS = ("config", "devices", "limits")
 
 
 def entry_options():
-    """The options of one entry: lxd_instance's (without defaults) plus its project."""
+    """The options of one entry: lxd_instance's (without defaults) plus its project and limits.
+
+    limits is checked by plan_entries against limit_options(): a limit given as null (remove it) must stay
+    apart from one not given.
+    """
     spec = instance_options(defaults=False)
     spec["project"] = dict(type="str")
+    spec["limits"] = dict(type="dict")
     return spec
 
 
 def defaults_options():
     """What `defaults` may hold: every entry option but the name and project (the project is the top-level one)."""
-    spec = instance_options(defaults=False)
-    del spec["name"]
+    spec = entry_options()
+    del spec["name"], spec["project"]
     return spec
+
+
+def plan_limits(limits, where):
+    """An entry's limits as ({config key: value or None}, {device name: (type, {key: value or None})}). No I/O."""
+    if not limits:
+        return {}, {}
+    typed = validate_options(limit_options(), limits, where + ": limits")
+    try:
+        wanted = normalize_limits(typed, set(limits))
+    except ConfigError as exc:
+        raise ConfigError("%s: limits: %s" % (where, exc))
+    config, devices = {}, {}
+    for option, value in wanted.items():
+        place, key = LIMIT_OPTIONS[option]
+        if place == "config":
+            config[key] = value
+        else:
+            name = typed["disk_device"] if place == "disk" else typed["nic"]
+            devices.setdefault(name, (place, {}))[1][key] = value
+    return config, devices
 
 
 def entry_label(index, entry):
@@ -94,10 +128,15 @@ def plan_entries(instances, defaults, project, timeout, check_mode, diff=True):
         params = entry_params(defaults, entry)
         params["project"] = entry["project"] or project or "default"
         params["timeout"] = timeout
+        limit_config, device_limits = plan_limits(params.pop("limits"), where)
+        if limit_config:
+            # The limits win over the same keys given in config.
+            params["config"] = dict(params["config"] or {}, **limit_config)
         try:
-            manager = InstanceManager(EntryContext(params, check_mode, diff))
+            manager = SetMember(EntryContext(params, check_mode, diff))
         except ConfigError as exc:
             raise ConfigError("%s: %s" % (where, exc))
+        manager.device_limits = device_limits
         key = (params["project"], params["name"])
         if key in seen:
             raise ConfigError("%s: instance %s is also given by %s; give each instance once"
@@ -131,6 +170,51 @@ def set_diff(managers):
             before[key] = diff["before"]
             after[key] = diff["after"]
     return {"before": before, "after": after}
+
+
+class SetMember(InstanceManager):
+    """lxd_instance's manager with the entry's disk and network limits folded into its devices."""
+
+    device_limits = {}
+
+    def update(self, current):
+        if self.device_limits:
+            own = self.devices
+            self.devices = self.limited_devices(current, own)
+            try:
+                super().update(current)
+            finally:
+                self.devices = own
+        else:
+            super().update(current)
+
+    def create(self):
+        super().create()
+        # A new instance's root disk and nic come from its profiles: the limits are set on them once it exists
+        # (before it is started). In check mode nothing exists to plan them on.
+        if self.device_limits and not self.check_mode:
+            self.update(self.fetch())
+
+    def limited_devices(self, current, given):
+        """The devices to manage: those the entry gives, plus each limited device with its limits applied."""
+        devices = dict(given or {})
+        inherited = current.get("expanded_devices") or {}
+        for name, (kind, wanted) in self.device_limits.items():
+            own = devices[name] if name in devices else (current.get("devices") or {}).get(name)
+            base = own or inherited.get(name)
+            if base is None:
+                if all(v is None for v in wanted.values()):
+                    continue
+                raise LXDError("instance %r has no %s device named %r (set limits.%s to the device that holds "
+                               "these limits)" % (self.name, kind, name, "disk_device" if kind == "disk" else "nic"))
+            expected = "disk" if kind == "disk" else "nic"
+            if base.get("type") != expected:
+                raise LXDError("instance %r: device %r is a %s device, not a %s device"
+                               % (self.name, name, base.get("type"), expected))
+            new, _diffs = plan_device(own, inherited.get(name), name, wanted)
+            if new is not None:
+                devices[name] = new
+        return devices
 
 
 class InstanceSet:

@@ -23,6 +23,29 @@ from ansible_collections.lxdops.server.plugins.module_utils.manager import Manag
 from ansible_collections.lxdops.server.plugins.module_utils.profile import check_profile_name
 
 
+def limit_options():
+    """The argument spec of the limit options (lxd_limits' own, and a limits entry of lxd_instance_set)."""
+    return dict(
+        cpu=dict(type="raw"),
+        cpu_allowance=dict(type="str"),
+        cpu_priority=dict(type="int"),
+        memory=dict(type="str"),
+        memory_enforce=dict(type="str", choices=["hard", "soft"]),
+        memory_swap=dict(type="bool"),
+        memory_swap_priority=dict(type="int"),
+        processes=dict(type="int"),
+        disk_size=dict(type="str"),
+        disk_read=dict(type="str"),
+        disk_write=dict(type="str"),
+        disk_priority=dict(type="int"),
+        network_ingress=dict(type="str"),
+        network_egress=dict(type="str"),
+        network_priority=dict(type="int"),
+        disk_device=dict(type="str", default="root"),
+        nic=dict(type="str", default="eth0"),
+    )
+
+
 def normalize_limits(params, given):
     """{option: lxd string or None (remove)} for the limit options the task gave; raise ConfigError."""
     wanted = {}

@@ -33,7 +33,8 @@ extends_documentation_fragment:
 options:
   instances:
     description:
-      - The instances, one entry each, with the options of M(lxdops.server.lxd_instance) plus O(instances[].project).
+      - The instances, one entry each, with the options of M(lxdops.server.lxd_instance) plus O(instances[].project)
+        and O(instances[].limits).
       - An option an entry leaves out is taken from O(defaults), then from lxd_instance's default.
       - Each instance (name and project) may be given once.
     type: list
@@ -141,12 +142,78 @@ options:
         description:
           - Stop forcibly instead of asking the instance to shut down. Default V(false).
         type: bool
+      limits:
+        description:
+          - Resource limits of the instance, named as M(lxdops.server.lxd_limits) names them; V(null) removes a
+            limit, a limit not given is left alone. Merged limit by limit over O(defaults)'s limits.
+          - Limits that are config keys (cpu, memory, processes, priorities) are written with the instance's
+            config and win over the same keys in O(instances[].config); a new instance is created with them.
+          - Disk and network limits are keys of the root disk or nic device; when that device comes from a
+            profile, it is copied into the instance with the limit (as M(lxdops.server.lxd_limits) does). They
+            are written in the instance's update, or right after its creation (before it starts); in check mode
+            those of an instance that would be created are not planned.
+        type: dict
+        suboptions:
+          cpu:
+            description: C(limits.cpu) - a count (V(2)), a list (V(1,3)) or ranges (V(0-3)).
+            type: raw
+          cpu_allowance:
+            description: C(limits.cpu.allowance) - V(20%) or V(25ms/200ms).
+            type: str
+          cpu_priority:
+            description: C(limits.cpu.priority) - 0 to 10.
+            type: int
+          memory:
+            description: C(limits.memory) - V(256MB), V(2GiB) or V(10%).
+            type: str
+          memory_enforce:
+            description: C(limits.memory.enforce).
+            type: str
+            choices: [hard, soft]
+          memory_swap:
+            description: C(limits.memory.swap).
+            type: bool
+          memory_swap_priority:
+            description: C(limits.memory.swap.priority) - 0 to 10.
+            type: int
+          processes:
+            description: C(limits.processes).
+            type: int
+          disk_size:
+            description: C(size) (quota) of the disk device O(instances[].limits.disk_device).
+            type: str
+          disk_read:
+            description: C(limits.read) of the disk device (V(30MB) or V(20iops)).
+            type: str
+          disk_write:
+            description: C(limits.write) of the disk device (V(30MB) or V(20iops)).
+            type: str
+          disk_priority:
+            description: C(limits.disk.priority) - 0 to 10.
+            type: int
+          network_ingress:
+            description: C(limits.ingress) of the nic O(instances[].limits.nic) (V(100Mbit)).
+            type: str
+          network_egress:
+            description: C(limits.egress) of the nic (V(100Mbit)).
+            type: str
+          network_priority:
+            description: C(limits.network.priority) - 0 to 10.
+            type: int
+          disk_device:
+            description: The disk device of the disk limits.
+            type: str
+            default: root
+          nic:
+            description: The nic device of the network limits.
+            type: str
+            default: eth0
   defaults:
     description:
       - Options applied to every entry of O(instances) that does not give them itself - every entry option but
         O(instances[].name) and O(instances[].project) (the task's O(project) is their default).
-      - V(config) and V(devices) are merged with the entry's, key by key; any other option given by an entry
-        replaces the default.
+      - V(config), V(devices) and V(limits) are merged with the entry's, key by key; any other option given by an
+        entry replaces the default.
     type: dict
     default: {}
   parallel:
@@ -178,8 +245,9 @@ EXAMPLES = r"""
       - name: web1
       - name: web2
       - name: web3
-        config:
-          limits.memory: 1GiB
+        limits:
+          memory: 1GiB
+          disk_read: 30MB
       - name: db1
         profiles: [default, bigdisk]
       - name: ci1

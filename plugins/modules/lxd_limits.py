@@ -178,7 +178,7 @@ actions:
 """
 
 from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
-from ansible_collections.lxdops.server.plugins.module_utils.limits import LimitsManager
+from ansible_collections.lxdops.server.plugins.module_utils.limits import LimitsManager, limit_options
 
 
 def main():
@@ -186,23 +186,7 @@ def main():
         dict(
             instance=dict(type="str"),
             profile=dict(type="str"),
-            cpu=dict(type="raw"),
-            cpu_allowance=dict(type="str"),
-            cpu_priority=dict(type="int"),
-            memory=dict(type="str"),
-            memory_enforce=dict(type="str", choices=["hard", "soft"]),
-            memory_swap=dict(type="bool"),
-            memory_swap_priority=dict(type="int"),
-            processes=dict(type="int"),
-            disk_size=dict(type="str"),
-            disk_read=dict(type="str"),
-            disk_write=dict(type="str"),
-            disk_priority=dict(type="int"),
-            network_ingress=dict(type="str"),
-            network_egress=dict(type="str"),
-            network_priority=dict(type="int"),
-            disk_device=dict(type="str", default="root"),
-            nic=dict(type="str", default="eth0"),
+            **limit_options()
         ),
         mutually_exclusive=[("instance", "profile")],
         required_one_of=[("instance", "profile")],

@@ -24,6 +24,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.instance_set import 
     set_diff,
     summarize,
 )
+from ansible_collections.lxdops.server.plugins.module_utils.limits import limit_options
 from ansible_collections.lxdops.server.plugins.modules import lxd_instance, lxd_instance_set
 
 IMAGE = {"alias": "busybox"}
@@ -147,6 +148,8 @@ def test_documented_entry_options_are_the_validated_ones():
     # ansible-test checks a module's documented suboptions only against an argument spec that has them; the
     # entries are validated by instance_set itself, so this test keeps the docs and that spec in step.
     _same(_doc_options(lxd_instance_set)["instances"]["suboptions"], entry_options(), "instances")
+    _same(_doc_options(lxd_instance_set)["instances"]["suboptions"]["limits"]["suboptions"], limit_options(),
+          "instances.limits")
 
 
 def test_lxd_instance_options_are_the_shared_ones():
@@ -266,3 +269,47 @@ def test_a_missing_instance_without_source_fails_alone():
     results, _log, _workers = run_set(managers, {})
     assert "does not exist: give source" in results[0]["error"]
     assert results[1]["error"] is None
+
+
+def test_limits_are_config_keys_and_device_keys_merged_over_the_defaults():
+    [manager] = plan([{"name": "a", "config": {"limits.memory": "1GB", "user.x": 1},
+                       "limits": {"memory": "64MB", "cpu": None, "disk_read": "30MB", "network_egress": "10Mbit",
+                                  "nic": "eth1"}}], defaults={"limits": {"processes": 100, "memory": "2GB"}})
+    # The entry's limits win over the defaults' and over the same keys in config; null removes.
+    assert manager.config == {"limits.memory": "64MB", "limits.cpu": None, "limits.processes": "100", "user.x": "1"}
+    assert manager.device_limits == {"root": ("disk", {"limits.read": "30MB"}),
+                                     "eth1": ("nic", {"limits.egress": "10Mbit"})}
+
+
+def test_bad_limits_are_refused_with_the_entry():
+    message = refused([{"name": "a"}, {"name": "b", "limits": {"memory": "lots"}}])
+    assert message.startswith("instances[1] (b): limits: memory (limits.memory): value 'lots' is not accepted")
+    assert "memroy" in refused([{"name": "a", "limits": {"memroy": "1GB"}}])
+    assert "processes" in refused([{"name": "a", "limits": {"processes": "many"}}])
+
+
+ROOT_FROM_PROFILE = {"name": "a", "status": "Running", "config": {}, "devices": {}, "profiles": ["default"],
+                     "expanded_devices": {"root": {"type": "disk", "path": "/", "pool": "p"},
+                                          "eth0": {"type": "nic", "network": "br0"}}}
+
+
+def test_a_device_limit_copies_the_profile_device_once_then_changes_nothing():
+    [manager] = plan([{"name": "a", "limits": {"disk_read": "30MB"}}])
+    results, log, _workers = run_set([manager], {"default": [ROOT_FROM_PROFILE]})
+    assert results[0]["actions"] == ["update"] and log[-1][0] == "PUT"
+    assert manager.tracker.diff()["after"] == {
+        "devices": {"root": {"type": "disk", "path": "/", "pool": "p", "limits.read": "30MB"}}}
+    limited = dict(ROOT_FROM_PROFILE, devices={"root": {"type": "disk", "path": "/", "pool": "p",
+                                                         "limits.read": "30MB"}})
+    [manager] = plan([{"name": "a", "limits": {"disk_read": "30MB", "network_ingress": None}}])
+    results, log, _workers = run_set([manager], {"default": [limited]})
+    assert results[0]["actions"] == [] and len(log) == 1
+
+
+def test_a_device_limit_on_a_missing_or_wrong_device_fails_that_instance():
+    [manager] = plan([{"name": "a", "limits": {"network_egress": "1Mbit", "nic": "eth9"}}])
+    results, _log, _workers = run_set([manager], {"default": [ROOT_FROM_PROFILE]})
+    assert "no nic device named 'eth9'" in results[0]["error"]
+    [manager] = plan([{"name": "a", "limits": {"network_egress": "1Mbit", "nic": "root"}}])
+    results, _log, _workers = run_set([manager], {"default": [ROOT_FROM_PROFILE]})
+    assert "is a disk device, not a nic device" in results[0]["error"]
