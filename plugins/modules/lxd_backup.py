@@ -16,7 +16,7 @@ description:
     delete one, keep only the newest N, and import a backup file as a new instance.
   - Exports stream to a temporary file beside O(dest), renamed into place when complete, so O(dest) never holds
     half a backup. Imports stream the file; neither is held in memory, whatever its size.
-  - Before an import the file is read through (decompressed) to its end: LXD and Incus both import an uncompressed
+  - Before an import the file is read through (decompressed) to its end, as LXD and Incus both import an uncompressed
     backup cut at a file boundary as a broken instance without an error, so a file cut short or damaged is refused
     here, before anything is sent. When an import fails on the server, what it may have made is removed.
 author:
@@ -44,9 +44,9 @@ options:
         O(keep).
       - V(listed) changes nothing and returns the instance's backups.
       - V(imported) imports the file O(source) as the instance O(instance). When an instance of that name exists,
-        nothing is done and the task reports no change: an import never overwrites an instance (delete it first to
+        nothing is done and the task reports no change (an import never overwrites an instance; delete it first to
         restore over it, or import under another name). Imported under a name other than the one the backup
-        holds, the instance is a copy: its C(volatile.*.hwaddr) keys are removed, so it gets MAC addresses of its
+        holds, the instance is a copy, and its C(volatile.*.hwaddr) keys are removed, so it gets MAC addresses of its
         own when it starts (the original's would clash, and keep it from starting on Incus).
     type: str
     choices: [present, absent, listed, imported]
@@ -64,7 +64,7 @@ options:
     default: false
   optimized_storage:
     description:
-      - Ask for an optimized backup (the storage driver's own stream: faster, smaller, importable only into a pool of
+      - Ask for an optimized backup (the storage driver's own stream, faster and smaller, importable only into a pool of
         the same driver). Only btrfs and zfs pools make them; on other pools the module warns and makes a plain
         backup (the daemons would do so without a word).
     type: bool
@@ -89,7 +89,7 @@ options:
     description:
       - Export the backup to this file on the host the module runs on (written as mode 0600).
       - When the file exists with the size of the backup's export, it is taken as that export and not written again
-        (decided by O(name) and size: an export of the same backup has the same size).
+        (decided by O(name) and size, as an export of the same backup has the same size).
       - Run the task on the LXD host for a copy there, or on the controller (C(delegate_to) localhost) with an https
         O(url) to fetch the backup to the controller.
     type: path
