@@ -28,11 +28,6 @@ extends_documentation_fragment:
   - lxdops.server.attributes
   - lxdops.server.object
   - lxdops.server.state
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 options:
   name:
     description:
