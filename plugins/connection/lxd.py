@@ -18,7 +18,7 @@ description:
 author:
   - lxdops developers (@lxdops)
 notes:
-  - Supports pipelining.
+  - Pipelines modules by default (O(pipelining)).
 options:
   instance:
     description:
@@ -90,6 +90,24 @@ options:
     default: 3600
     vars:
       - name: ansible_lxd_exec_timeout
+  pipelining:
+    description:
+      - Send each module to the command that runs it on standard input, in one exec request, instead of writing it
+        to a temporary folder in the instance first (a folder made, a file written, the folder removed - more
+        requests per task).
+      - On by default, unlike Ansible's own default - an exec of the daemon has no tty that C(sudo) could require.
+    type: bool
+    default: true
+    env:
+      - name: ANSIBLE_PIPELINING
+    ini:
+      - section: defaults
+        key: pipelining
+      - section: connection
+        key: pipelining
+    vars:
+      - name: ansible_pipelining
+      - name: ansible_lxd_pipelining
   executable:
     description:
       - Shell that runs the commands Ansible sends.
