@@ -18,6 +18,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.config import Config
 from ansible_collections.lxdops.server.plugins.module_utils.diff import DifferenceTracker
 from ansible_collections.lxdops.server.plugins.module_utils.image import (
     ConcatenatedBody,
+    ImageManager,
     check_fingerprint,
     copy_request,
     expiry_of,
@@ -205,3 +206,51 @@ def test_summary_shows_what_the_module_manages():
     image = dict(CURRENT, aliases=[{"name": "a", "description": "d"}], expires_at="2027-01-31T00:00:00Z")
     assert summary(image) == {"fingerprint": FP, "aliases": {"a": "d"}, "public": False, "auto_update": True,
                               "properties": {"os": "busybox", "x": "1"}, "expires_at": "2027-01-31T00:00:00Z"}
+
+
+class _RecordingClient:
+    """Records what the manager's roll-back sends; `aliases` is what exists on the server."""
+
+    def __init__(self, aliases):
+        self.aliases = aliases
+        self.calls = []
+
+    def delete(self, path, **_kwargs):
+        self.calls.append(("DELETE", path))
+
+    def exists(self, path, **_kwargs):
+        return self.aliases.get(path.rsplit("/", 1)[-1])
+
+    def put(self, path, body, **_kwargs):
+        self.calls.append(("PUT", path, body))
+
+    def post(self, path, body, **_kwargs):
+        self.calls.append(("POST", path, body))
+
+
+class _Module:
+    check_mode = False
+
+    def __init__(self, client, **params):
+        self.client = client
+        self.params = dict(state="present", fingerprint=FP, file=None, rootfs_file=None, remote=None, aliases=None,
+                           purge_aliases=False, public=None, auto_update=None, properties=None, expires_at=None)
+        self.params.update(params)
+
+    def fail_json(self, **kwargs):
+        raise AssertionError(kwargs)
+
+
+def test_a_failed_run_undoes_what_it_did_newest_first():
+    client = _RecordingClient({"moved": {"target": FP, "description": "kept"}})
+    manager = ImageManager(_Module(client))
+    manager.undo = [("image", FP), ("alias-create", "new"), ("alias-restore", "moved", {"target": OTHER,
+                                                                                       "description": "kept"}),
+                    ("alias-restore", "purged", {"target": FP, "description": "p"})]
+    manager.roll_back()
+    assert client.calls == [
+        ("POST", "/1.0/images/aliases", {"target": FP, "description": "p", "name": "purged"}),
+        ("PUT", "/1.0/images/aliases/moved", {"target": OTHER, "description": "kept"}),
+        ("DELETE", "/1.0/images/aliases/new"),
+        ("DELETE", "/1.0/images/" + FP),
+    ]
