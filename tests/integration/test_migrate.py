@@ -275,8 +275,8 @@ def volume_of(client, volume):
 SAFE_EXTENSION = "custom_volume_sftp"
 
 
-def test_playbook_refuses_volumes_for_an_incus_that_would_crash(tmp_path, lab, run_module, lxd, lxd_client, incus_client,
-                                                                incus_remote, lock, source, unique):
+def test_playbook_refuses_volumes_for_an_incus_that_would_crash(tmp_path, lab, run_module, lxd, lxd_client,
+                                                                incus_client, incus_remote, lock, source, unique):
     if incus_client.has_extension(SAFE_EXTENSION):
         pytest.skip("this Incus receives volumes from LXD (it has %s)" % SAFE_EXTENSION)
     volume, disk = data_volume(lxd_client, unique)
