@@ -141,8 +141,7 @@ def _actions(returns, where=""):
         if key == "actions":
             yield where + key, value
         if isinstance(value, dict):
-            for found in _actions(value.get("contains"), where + key + "."):
-                yield found
+            yield from _actions(value.get("contains"), where + key + ".")
 
 
 @pytest.mark.parametrize("name", MODULES)
