@@ -33,11 +33,6 @@ extends_documentation_fragment:
   - lxdops.server.connection
   - lxdops.server.attributes
   - lxdops.server.state
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 options:
   state:
     description:
