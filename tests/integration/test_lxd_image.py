@@ -333,3 +333,24 @@ def test_copy_from_a_simplestreams_server(run_module, primary, unique, simplestr
         assert not run_module("lxd_image", dict(remote=pinned, aliases=[local]))["changed"]
     finally:
         run_module("lxd_image", dict(fingerprint=ss["fingerprint"], state="absent"))
+
+
+def test_copy_from_a_daemon_of_the_other_kind(run_module, primary, lab, unique, image_files):
+    # LXD pulls from Incus and Incus from LXD: each request names the source as its own daemon does.
+    other_kind = "incus" if lab["kind"] == "lxd" else "lxd"
+    other = lab["all_daemons"][lab["pairs"][other_kind]["remote"]]
+    alias = unique("cross")
+    made = run_module("lxd_image", dict(url=other["url"], file=image_files(alias)["unified"], aliases=[alias],
+                                        public=True))
+    fingerprint = made["fingerprint"]
+    try:
+        assert made["changed"], made.get("msg")
+        remote = dict(url=other["https_url"], server_cert=other["server_cert"], client_cert=lab["client_cert"],
+                      client_key=lab["client_key"], alias=alias)
+        first = run_module("lxd_image", dict(remote=remote, aliases=[alias]))
+        assert first["changed"] and first["fingerprint"] == fingerprint, first.get("msg")
+        assert aliases_of(primary, fingerprint) == {alias: ""}
+        assert not run_module("lxd_image", dict(remote=remote, aliases=[alias]))["changed"]
+    finally:
+        run_module("lxd_image", dict(fingerprint=fingerprint, state="absent"))
+        run_module("lxd_image", dict(url=other["url"], fingerprint=fingerprint, state="absent"))
