@@ -21,6 +21,7 @@ description:
   - From an LXD or Incus remote, the image O(remote.alias) names there is looked up first (through O(remote)'s
     connection options); a copy is made only when that image is not on this server. A private image is copied with
     O(remote.secret), or with a one-time secret the module asks the remote for when the remote trusts the client.
+    LXD copies from Incus and Incus from LXD the same way.
   - From a simplestreams server, an image is found by O(remote.fingerprint); with O(remote.alias), an image an
     earlier copy of that alias from that server made counts as present (the daemon keeps where it came from, and
     O(auto_update) keeps it current).
