@@ -114,8 +114,9 @@ def test_converge_check_idempotent(tmp_path, lab, primary, unique, run_module):
     # One task for all the instances, limits and snapshot policies included.
     proc, recap = playbook(tmp_path, PLAY, extra)
     assert recap["failed"] == 0 and recap["changed"] == 1, proc.stdout
-    # The argument spec, the checks, the facts (skipped here) and the instances: the same for any number of them.
-    assert proc.stdout.count("TASK [") == 4, proc.stdout
+    # The argument spec, the checks, the facts (skipped here), the volumes (none here) before and after, and the
+    # instances: the same for any number of them.
+    assert proc.stdout.count("TASK [") == 6, proc.stdout
 
     current = get_instance(primary, web)
     config = current["config"]
@@ -171,6 +172,58 @@ def test_converge_check_idempotent(tmp_path, lab, primary, unique, run_module):
     assert get_instance(primary, web)["config"]["limits.memory"] == "128MB"
     assert get_instance(primary, app)["devices"]["root"]["limits.read"] == "40MB"
     assert get_instance(primary, web)["status"] == "Running"
+
+
+PLAY_WITH_VOLUME = """
+- name: A database instance with its data on a custom volume
+  hosts: localhost
+  gather_facts: false
+  vars:
+    lxd_instances_url: "{{ lab_url }}"
+    lxd_instances_volumes:
+      - name: "{{ volume }}"
+        pool: default
+        config:
+          snapshots.expiry: 2w
+        description: "{{ volume_description }}"
+    lxd_instances_list:
+      - name: "{{ db }}"
+        source:
+          alias: "{{ image }}"
+        devices:
+          data:
+            type: disk
+            pool: default
+            source: "{{ volume }}"
+            path: /srv/data
+  roles:
+    - lxdops.server.lxd_instances
+"""
+
+
+def test_volumes_come_before_the_instances_that_use_them(tmp_path, lab, primary, unique, lxc_exec):
+    db, volume = unique("db"), unique("data")
+    extra = {"lab_url": lab["daemons"]["primary"]["url"], "image": lab["images"]["busybox"]["alias"],
+             "db": db, "volume": volume, "volume_description": "the database's data"}
+    path = api_path("storage-pools", "default", "volumes", "custom", volume)
+
+    proc, recap = playbook(tmp_path, PLAY_WITH_VOLUME, extra, "--check", "--diff")
+    assert recap["failed"] == 0 and recap["changed"] == 2, proc.stdout
+    assert primary.exists(path) is None and not exists(primary, db)
+
+    proc, recap = playbook(tmp_path, PLAY_WITH_VOLUME, extra)
+    assert recap["failed"] == 0 and recap["changed"] == 2, proc.stdout
+    assert primary.get(path).metadata["config"]["snapshots.expiry"] == "2w"
+    assert get_instance(primary, db)["devices"]["data"]["source"] == volume
+    rc, out = lxc_exec(db, "echo kept > /srv/data/file && cat /srv/data/file")
+    assert rc == 0 and out.strip() == "kept", out
+
+    proc, recap = playbook(tmp_path, PLAY_WITH_VOLUME, extra)
+    assert recap["failed"] == 0 and recap["changed"] == 0, proc.stdout
+
+    proc, recap = playbook(tmp_path, PLAY_WITH_VOLUME, dict(extra, volume_description="changed"))
+    assert recap["failed"] == 0 and recap["changed"] == 1, proc.stdout
+    assert primary.get(path).metadata["description"] == "changed"
 
 
 def refused(tmp_path, lab, entries):
