@@ -380,8 +380,8 @@ class BackupManager(Manager):
         if driver in OPTIMIZED_DRIVERS:
             return True
         self.module.warn("optimized_storage: the pool %s of instance %s is %s, which makes no optimized backups "
-                         "(only %s do); a plain backup is made" % (pool, self.params["instance"], driver or "unknown",
-                                                                  ", ".join(OPTIMIZED_DRIVERS)))
+                         "(only %s do); a plain backup is made"
+                         % (pool, self.params["instance"], driver or "unknown", ", ".join(OPTIMIZED_DRIVERS)))
         return False
 
     def create(self, name):
