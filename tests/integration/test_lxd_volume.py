@@ -239,7 +239,11 @@ def test_volume_snapshots_take_restore_delete(run_module, primary, unique, busyb
     result = run_module("lxd_snapshot", dict(snap, new_name="renamed"))
     assert result["changed"] and "renamed" in snapshot_names(primary, pool, name)
     assert not run_module("lxd_snapshot", dict(snap, new_name="renamed"))["changed"]
-    result = run_module("lxd_snapshot", dict(pool=pool, volume=name, name="renamed", state="absent"))
+    gone = dict(pool=pool, volume=name, name="renamed", state="absent")
+    result = run_module("lxd_snapshot", gone, check=True)
+    assert result["changed"] and result["diff"]["before"]["snapshots"]["renamed"]["name"] == "renamed"
+    assert "renamed" in snapshot_names(primary, pool, name)
+    result = run_module("lxd_snapshot", gone)
     assert result["changed"] and snapshot_names(primary, pool, name) == sorted([auto, "keep"])
     assert not run_module("lxd_snapshot", dict(pool=pool, volume=name, name="renamed", state="absent"))["changed"]
     assert get_volume(primary, pool, name) is not None
