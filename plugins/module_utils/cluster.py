@@ -256,6 +256,21 @@ def create_on_members(manager, collection, body, member_bodies, what, project=Fa
     manager.write("create", manager.client.post, collection, body, project=project)
 
 
+def create_on_cluster(manager, collection, body, member_keys, overrides, kind, what, project=False):
+    """Create a pool or network on a cluster: defined on every member with its member-specific keys, then created.
+
+    body: the creation body as on a single server (its config without nulls); member_keys and overrides
+    (member_config) say which of its config goes to each member; kind names the object in the diff.
+    """
+    members = cluster_member_names(manager.client)
+    cluster_wide, per_member = split_for_members(body.get("config"), member_keys, members, overrides)
+    fields = dict((k, v) for k, v in body.items() if k not in ("config", "description"))
+    member_bodies = dict((member, dict(fields, config=own)) for member, own in per_member.items())
+    body = dict(body, config=cluster_wide)
+    manager.tracker.add((kind,), None, dict(body, members=per_member))
+    create_on_members(manager, collection, body, member_bodies, what, project=project)
+
+
 # ---------------------------------------------------------------- members
 
 def public_member(member):

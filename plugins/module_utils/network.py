@@ -11,11 +11,9 @@ import ipaddress
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, LXDNotFound, api_path
 from ansible_collections.lxdops.server.plugins.module_utils.cluster import (
-    cluster_member_names,
-    create_on_members,
+    create_on_cluster,
     is_clustered,
     normalize_member_overrides,
-    split_for_members,
 )
 from ansible_collections.lxdops.server.plugins.module_utils.config import (
     LXD_FALSE,
@@ -109,13 +107,14 @@ class NetworkManager(Manager):
                               % self.client.url)
         if current is None or (clustered and current.get("status") in ("Pending", "Errored")):
             network_type = (current or {}).get("type") or p["type"] or "bridge"
-            config = dict((k, v) for k, v in self.config.items() if v is not None)
+            body = {"name": p["name"], "type": network_type,
+                    "config": dict((k, v) for k, v in self.config.items() if v is not None)}
+            if p["description"] is not None:
+                body["description"] = p["description"]
             if clustered:
-                self.create_on_cluster(network_type, config)
+                create_on_cluster(self, "/1.0/networks", body, MEMBER_NETWORK_KEYS, self.overrides, "network",
+                                  "network %r" % p["name"], project=True)
             else:
-                body = {"name": p["name"], "type": network_type, "config": config}
-                if p["description"] is not None:
-                    body["description"] = p["description"]
                 self.tracker.add(("network",), None, body)
                 self.write("create", self.client.post, "/1.0/networks", body)
         else:
@@ -135,15 +134,3 @@ class NetworkManager(Manager):
         if self.actions and not self.check_mode:
             current = self.client.get(path).metadata
         self.result = {"network": current or {}}
-
-    def create_on_cluster(self, network_type, config):
-        p = self.params
-        members = cluster_member_names(self.client)
-        cluster_wide, per_member = split_for_members(config, MEMBER_NETWORK_KEYS, members, self.overrides)
-        body = {"name": p["name"], "type": network_type, "config": cluster_wide}
-        if p["description"] is not None:
-            body["description"] = p["description"]
-        member_bodies = dict((member, {"name": p["name"], "type": network_type, "config": own})
-                             for member, own in per_member.items())
-        self.tracker.add(("network",), None, dict(body, members=per_member))
-        create_on_members(self, "/1.0/networks", body, member_bodies, "network %r" % p["name"], project=True)

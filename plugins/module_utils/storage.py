@@ -11,11 +11,9 @@ import re
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, LXDNotFound, api_path
 from ansible_collections.lxdops.server.plugins.module_utils.cluster import (
-    cluster_member_names,
-    create_on_members,
+    create_on_cluster,
     is_clustered,
     normalize_member_overrides,
-    split_for_members,
 )
 from ansible_collections.lxdops.server.plugins.module_utils.config import (
     LXD_FALSE,
@@ -271,10 +269,6 @@ class StorageManager(Manager):
 
     def create_on_cluster(self, driver):
         p = self.params
-        members = cluster_member_names(self.client)
-        cluster_wide, per_member = split_for_members(self.config, MEMBER_POOL_KEYS, members, self.overrides)
-        body = build_pool_request(p["name"], driver, cluster_wide, p["description"])
-        member_bodies = dict((member, {"name": p["name"], "driver": driver, "config": config})
-                             for member, config in per_member.items())
-        self.tracker.add(("pool",), None, dict(body, members=per_member))
-        create_on_members(self, "/1.0/storage-pools", body, member_bodies, "storage pool %r" % p["name"])
+        body = build_pool_request(p["name"], driver, self.config, p["description"])
+        create_on_cluster(self, "/1.0/storage-pools", body, MEMBER_POOL_KEYS, self.overrides, "pool",
+                          "storage pool %r" % p["name"])

@@ -19,6 +19,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.cluster import (
     ClusterMemberManager,
     check_address,
     check_member_name,
+    create_on_cluster,
     decode_join_token,
     encode_join_token,
     evacuation_action,
@@ -33,7 +34,12 @@ from ansible_collections.lxdops.server.plugins.module_utils.cluster import (
     split_for_members,
     uses_explicit_token,
 )
-from ansible_collections.lxdops.server.plugins.module_utils.config import MEMBER_NETWORK_KEYS, MEMBER_POOL_KEYS, ConfigError
+from ansible_collections.lxdops.server.plugins.module_utils.config import (
+    MEMBER_NETWORK_KEYS,
+    MEMBER_POOL_KEYS,
+    ConfigError,
+)
+from ansible_collections.lxdops.server.plugins.module_utils.diff import DifferenceTracker
 
 SECRET = "9f2c" * 16
 # The metadata of a join-token operation, in the shape LXD 5.0 gives it.
@@ -276,6 +282,53 @@ def test_network_split_without_member_keys():
     cluster_wide, per_member = split_for_members(config, MEMBER_NETWORK_KEYS, ["a", "b"])
     assert cluster_wide == config
     assert per_member == {"a": {}, "b": {}}
+
+
+class _Recorder:
+    """A manager whose writes are recorded: (action, path, body, params, project)."""
+
+    def __init__(self, members):
+        self.writes = []
+        self.tracker = DifferenceTracker()
+        self.client = self
+        self.members = members
+
+    def get(self, path, project=True):
+        assert path == "/1.0/cluster/members"
+        return type("R", (), {"metadata": ["/1.0/cluster/members/%s" % m for m in self.members]})()
+
+    def post(self):
+        raise AssertionError("create_on_cluster writes through the manager")
+
+    def write(self, action, _method, path, body, params=None, project=True):
+        self.writes.append((action, path, body, params, project))
+
+
+def test_pool_created_on_every_member_then_cluster_wide():
+    manager = _Recorder(["lxd1", "lxd2"])
+    body = {"name": "fast", "driver": "zfs", "description": "d",
+            "config": {"source": "/dev/sdb", "zfs.clone_copy": "false"}}
+    create_on_cluster(manager, "/1.0/storage-pools", body, MEMBER_POOL_KEYS, {"lxd2": {"source": "/dev/sdc"}},
+                      "pool", "storage pool 'fast'")
+    assert manager.writes == [
+        ("define on lxd1", "/1.0/storage-pools", {"name": "fast", "driver": "zfs", "config": {"source": "/dev/sdb"}},
+         {"target": "lxd1"}, False),
+        ("define on lxd2", "/1.0/storage-pools", {"name": "fast", "driver": "zfs", "config": {"source": "/dev/sdc"}},
+         {"target": "lxd2"}, False),
+        ("create", "/1.0/storage-pools", {"name": "fast", "driver": "zfs", "description": "d",
+                                          "config": {"zfs.clone_copy": "false"}}, None, False),
+    ]
+    assert manager.tracker.diff()["after"]["pool"]["members"] == {"lxd1": {"source": "/dev/sdb"},
+                                                                  "lxd2": {"source": "/dev/sdc"}}
+
+
+def test_network_defined_in_the_project_of_the_client():
+    manager = _Recorder(["a"])
+    body = {"name": "br1", "type": "bridge", "config": {"ipv4.address": "10.213.60.1/24"}}
+    create_on_cluster(manager, "/1.0/networks", body, MEMBER_NETWORK_KEYS, {}, "network", "network 'br1'", project=True)
+    assert [w[0] for w in manager.writes] == ["define on a", "create"]
+    assert manager.writes[0][2] == {"name": "br1", "type": "bridge", "config": {}}
+    assert manager.writes[1][2] == body and manager.writes[1][4] is True
 
 
 def test_split_refuses_strangers():
