@@ -244,9 +244,12 @@ class _Module:
 def test_a_failed_run_undoes_what_it_did_newest_first():
     client = _RecordingClient({"moved": {"target": FP, "description": "kept"}})
     manager = ImageManager(_Module(client))
-    manager.undo = [("image", FP), ("alias-create", "new"), ("alias-restore", "moved", {"target": OTHER,
-                                                                                       "description": "kept"}),
-                    ("alias-restore", "purged", {"target": FP, "description": "p"})]
+    manager.undo = [
+        ("image", FP),
+        ("alias-create", "new"),
+        ("alias-restore", "moved", {"target": OTHER, "description": "kept"}),
+        ("alias-restore", "purged", {"target": FP, "description": "p"}),
+    ]
     manager.roll_back()
     assert client.calls == [
         ("POST", "/1.0/images/aliases", {"target": FP, "description": "p", "name": "purged"}),
