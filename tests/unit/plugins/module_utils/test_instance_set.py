@@ -299,8 +299,8 @@ def test_a_device_limit_copies_the_profile_device_once_then_changes_nothing():
     assert results[0]["actions"] == ["update"] and log[-1][0] == "PUT"
     assert manager.tracker.diff()["after"] == {
         "devices": {"root": {"type": "disk", "path": "/", "pool": "p", "limits.read": "30MB"}}}
-    limited = dict(ROOT_FROM_PROFILE, devices={"root": {"type": "disk", "path": "/", "pool": "p",
-                                                         "limits.read": "30MB"}})
+    root = {"type": "disk", "path": "/", "pool": "p", "limits.read": "30MB"}
+    limited = dict(ROOT_FROM_PROFILE, devices={"root": root})
     [manager] = plan([{"name": "a", "limits": {"disk_read": "30MB", "network_ingress": None}}])
     results, log, _workers = run_set([manager], {"default": [limited]})
     assert results[0]["actions"] == [] and len(log) == 1
