@@ -353,7 +353,15 @@ class BackupManager(Manager):
             if name not in by_name:
                 by_name[name] = self.create(name)
             if p["dest"]:
-                self.export(name, created=self.actions == ["create"])
+                created = self.actions == ["create"]
+                try:
+                    self.export(name, created=created)
+                except LXDError:
+                    if created and not self.check_mode:
+                        # The backup was made for this export: a failed run leaves the server as it was.
+                        self.client.delete(self.backup_path(name))
+                        self.actions.remove("create")
+                    raise
             if p["keep"]:
                 self.prune(list(by_name.values()), p["keep"], protect=name)
         elif p["state"] == "absent":
@@ -428,7 +436,10 @@ class BackupManager(Manager):
                 self.actions.append("export")
                 return
         folder = os.path.dirname(os.path.abspath(dest))
-        handle, partial = tempfile.mkstemp(dir=folder, prefix=".%s." % os.path.basename(dest), suffix=".part")
+        try:
+            handle, partial = tempfile.mkstemp(dir=folder, prefix=".%s." % os.path.basename(dest), suffix=".part")
+        except OSError as exc:
+            raise LXDError("dest %s: cannot write the backup there: %s" % (dest, exc.strerror or exc))
         try:
             with os.fdopen(handle, "wb") as sink:
                 self.client.download(path, sink)
@@ -437,9 +448,11 @@ class BackupManager(Manager):
             # Backups hold everything in the instance: readable by the owner only.
             os.chmod(partial, 0o600)
             os.rename(partial, dest)
-        except BaseException:
+        except BaseException as exc:
             if os.path.exists(partial):
                 os.unlink(partial)
+            if isinstance(exc, OSError):
+                raise LXDError("dest %s: cannot write the backup there: %s" % (dest, exc.strerror or exc))
             raise
         after = {"path": dest, "size": os.path.getsize(dest)}
         self.tracker.add(("dest",), before, after)

@@ -244,6 +244,14 @@ def test_bad_input_fails_before_any_request(run_module, params, words):
         assert word in result["msg"]
 
 
+def test_an_export_that_cannot_be_written_leaves_no_backup(run_module, primary, instance):
+    name = instance("bkro", state="stopped")
+    # /proc takes no new file, even from root: the backup made for the export is deleted again.
+    result = run_module("lxd_backup", dict(instance=name, name="b", dest="/proc/lxdops-backup.tar.gz"))
+    assert result["failed"] and "cannot write the backup there" in result["msg"], result
+    assert not result["changed"] and backups(primary, name) == {}
+
+
 def test_a_missing_instance_is_named(run_module, unique):
     result = run_module("lxd_backup", dict(instance=unique("nope"), state="listed"))
     assert result["failed"] and "does not exist" in result["msg"]
