@@ -33,11 +33,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / ".build" / "collections"))
+sys.path.insert(0, str(HERE))
 
 # pylint: disable=wrong-import-position
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, LXDError, api_path  # noqa: E402
 from ansible_collections.lxdops.server.plugins.module_utils.replica import Replicator  # noqa: E402
 from ansible_collections.lxdops.server.plugins.module_utils.volume import volume_path  # noqa: E402
+import bench_replica  # noqa: E402
 # pylint: enable=wrong-import-position
 
 LAB = json.loads((ROOT / ".build" / "lab" / "lab.json").read_text())
@@ -47,18 +49,8 @@ BTRFS_POOL = PREFIX + "btrfs"
 FILE = "/data/blob"
 
 
-class Pair:
-    def __init__(self, kind):
-        names = LAB["pairs"][kind]
-        self.kind = kind
-        self.source = LAB["daemons"][names["primary"]]
-        self.target = LAB["daemons"][names["remote"]]
-
-    def primary(self):
-        return LXDClient(url=self.source["url"], timeout=600)
-
-    def remote(self):
-        return LXDClient(url=self.target["url"], timeout=600)
+class Pair(bench_replica.Pair):
+    """bench_replica's pair, with the second daemon over https as the replication reaches it."""
 
     def remote_https(self):
         return LXDClient(url=self.target["https_url"], client_cert=LAB["client_cert"], client_key=LAB["client_key"],
@@ -72,8 +64,12 @@ def parse_args():
     parser.add_argument("--size-mb", type=int, default=1024, help="data in the volume, MiB (default 1024)")
     parser.add_argument("--change-mb", type=int, default=10, help="MiB rewritten in place before a refresh")
     parser.add_argument("--rounds", type=int, default=2, help="timed refreshes per mode (default 2)")
+    parser.add_argument("--pools", default="btrfs,dir", help="which pools, comma separated (default btrfs,dir)")
     args = parser.parse_args()
     args.kinds = ["lxd", "incus"] if args.daemon == "both" else [args.daemon]
+    args.pools = [p.strip() for p in args.pools.split(",") if p.strip()]
+    if not args.pools or set(args.pools) - {"btrfs", "dir"}:
+        parser.error("--pools: btrfs, dir or both (got %s)" % ", ".join(args.pools))
     if not 0 < args.change_mb <= args.size_mb or args.rounds < 1:
         parser.error("--change-mb must be between 1 and --size-mb, --rounds 1 or more")
     return args
@@ -175,12 +171,14 @@ def main():
     args = parse_args()
     results = {"size_mb": args.size_mb, "change_mb": args.change_mb, "rounds": args.rounds, "pairs": []}
     lock = os.path.join(tempfile.mkdtemp(prefix="lxdops-bench-volume-"), "replicate.lock")
+    # A live run of the lab: another session's clean-up then leaves this run's objects alone.
+    bench_replica.lab_control.register_session(os.getpid())
     for kind in args.kinds:
         pair = Pair(kind)
-        pools = [BTRFS_POOL, "default"]
+        pools = [BTRFS_POOL if p == "btrfs" else "default" for p in args.pools]
         try:
             size = "%dGiB" % max(3, (args.size_mb * 3) // 1024 + 1)
-            for client in (pair.primary(), pair.remote()):
+            for client in (pair.primary(), pair.remote()) if BTRFS_POOL in pools else ():
                 client.post("/1.0/storage-pools", {"name": BTRFS_POOL, "driver": "btrfs", "config": {"size": size}})
             entry = {"daemon": kind, "pools": []}
             for pool in pools:
@@ -195,7 +193,7 @@ def main():
             problems = cleanup(pair, pools)
             if problems:
                 print("cleanup left: %s" % "; ".join(problems), file=sys.stderr)
-    out = HERE / "results" / "volume.json"
+    out = HERE / "results" / ("volume.json" if len(args.pools) == 2 else "volume-%s.json" % args.pools[0])
     out.write_text(json.dumps(results, indent=2) + "\n")
     print("\n%-6s %-6s %12s %22s %22s" % ("daemon", "pool", "first copy", "refresh (change)", "refresh (+snapshot)"))
     for entry in results["pairs"]:

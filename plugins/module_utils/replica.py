@@ -48,6 +48,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.volume_replica impor
     VolumeBlocked,
     VolumeReplicator,
     instance_volumes,
+    pull_source,
     volume_result,
 )
 
@@ -219,16 +220,8 @@ def replica_body(source_instance, instance_only, refresh, operation_url, certifi
         "profiles": source_instance.get("profiles") or [],
         "ephemeral": False,
         "description": source_instance.get("description", ""),
-        "source": {
-            "type": "migration",
-            "mode": "pull",
-            "operation": operation_url,
-            "certificate": certificate,
-            "secrets": secrets,
-            "instance_only": bool(instance_only),
-            "refresh": bool(refresh),
-            "live": False,
-        },
+        "source": pull_source(operation_url, certificate, secrets, instance_only=bool(instance_only),
+                              refresh=bool(refresh), live=False),
     }
 
 

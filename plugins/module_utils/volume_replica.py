@@ -54,6 +54,14 @@ def for_driver(config, driver):
                 if k.split(".", 1)[0] not in VOLUME_DRIVER_KEYS or k.split(".", 1)[0] == driver)
 
 
+def pull_source(operation_url, certificate, secrets, **fields):
+    """The `source` of a copy the target pulls from the source's migration operation (instances and volumes). Pure."""
+    source = {"type": "migration", "mode": "pull", "operation": operation_url, "certificate": certificate,
+              "secrets": secrets}
+    source.update(fields)
+    return source
+
+
 def volume_body(source_volume, config, operation_url, certificate, secrets, volume_only, refresh):
     """The POST /1.0/storage-pools/<pool>/volumes/custom body that makes the target pull the volume. Pure."""
     return {
@@ -62,15 +70,8 @@ def volume_body(source_volume, config, operation_url, certificate, secrets, volu
         "content_type": source_volume.get("content_type") or "filesystem",
         "config": config,
         "description": source_volume.get("description") or "",
-        "source": {
-            "type": "migration",
-            "mode": "pull",
-            "operation": operation_url,
-            "certificate": certificate,
-            "secrets": secrets,
-            "volume_only": bool(volume_only),
-            "refresh": bool(refresh),
-        },
+        "source": pull_source(operation_url, certificate, secrets, volume_only=bool(volume_only),
+                              refresh=bool(refresh)),
     }
 
 
@@ -166,12 +167,17 @@ class VolumeReplicator:
         secrets = (migration.metadata or {}).get("metadata") or {}
         body = volume_body(source_volume, config, url + migration.operation, certificate, secrets,
                            self.volume_only, current is not None)
+        sent = False
         try:
             target.request("POST", volume_path(pool), body=body,
                            project=target_project, timeout=max(target.timeout, 3600))
+            sent = True
         finally:
+            # Seen with Incus 6.0.4 on a dir pool: the source's operation of a volume the target has received whole
+            # goes on running for minutes; once the target has it, it is not waited for long.
             try:
-                source.wait_operation(migration.operation, what="sending volume %s/%s" % (pool, name), timeout=60)
+                source.wait_operation(migration.operation, what="sending volume %s/%s" % (pool, name),
+                                      timeout=5 if sent else 60)
             except LXDError:
                 pass
         # A refresh keeps the copy's config and description: they follow the source's here.

@@ -363,12 +363,16 @@ def test_profile_sync_creates_the_project_then_its_profiles(tmp_path, lab, uniqu
     assert recap["failed"] == 1 and "no project %s-none on the primary" % name in output, output
 
 
+VOLUME_SCHEDULE = "30 2 * * *"
+
+
 @pytest.fixture
 def volume_pair(lab, run_module, busybox, unique, remote_https):
     """An instance on the primary with a custom volume at /data (a file in it), replicated with its volume."""
     primary = client(lab, "primary")
     volume = unique("fovol")
-    primary.post(api_path("storage-pools", "default", "volumes", "custom"), {"name": volume})
+    primary.post(api_path("storage-pools", "default", "volumes", "custom"),
+                 {"name": volume, "config": {"snapshots.schedule": VOLUME_SCHEDULE}})
     name = unique("fov")
     result = run_module("lxd_instance", dict(
         url=lab["daemons"]["primary"]["url"], name=name, source=busybox, config={"snapshots.schedule": SCHEDULE},
@@ -386,11 +390,18 @@ def volume_pair(lab, run_module, busybox, unique, remote_https):
 def test_failover_starts_the_replica_with_its_volume_and_failback_brings_it_back(tmp_path, lab, volume_pair,
                                                                                  remote_trusted_by_primary):
     name, volume = volume_pair
+    remote = client(lab, "remote")
+    volume_path = api_path("storage-pools", "default", "volumes", "custom", volume)
+    # A replica volume takes no snapshots of its own; the primary's schedule is kept aside.
+    replica = remote.get(volume_path).metadata["config"]
+    assert "snapshots.schedule" not in replica and replica["user.lxdops.source.snapshots.schedule"] == VOLUME_SCHEDULE
     output, recap = run_playbook(tmp_path, lab, "failover", {"failover_instances": [name],
                                                              "failover_stop_primary": True})
     assert recap["failed"] == 0, output
     assert_taken_over(lab, name)
-    remote = client(lab, "remote")
+    assert remote.get(volume_path).metadata["config"]["snapshots.schedule"] == VOLUME_SCHEDULE
+    output, recap = run_playbook(tmp_path, lab, "failover", {"failover_instances": [name]})
+    assert recap["failed"] == 0 and recap["changed"] == 0, output
     code, out, _err = remote.execute(name, ["cat", "/data/file"])
     assert code == 0 and out.decode().strip() == "on-the-primary"
     code, _out, err = remote.execute(name, ["sh", "-c", "echo written-during-failover > /data/file && sync"])
@@ -406,10 +417,11 @@ def test_failover_starts_the_replica_with_its_volume_and_failback_brings_it_back
     code, out, _err = primary.execute(name, ["cat", "/data/file"])
     assert code == 0 and out.decode().strip() == "written-during-failover"
     # The primary's volume is not a replica; the snapshot server's is one again.
-    here = primary.get(api_path("storage-pools", "default", "volumes", "custom", volume)).metadata
-    assert "user.lxdops.replica" not in here["config"]
-    there = remote.get(api_path("storage-pools", "default", "volumes", "custom", volume)).metadata
-    assert there["config"]["user.lxdops.replica"] == "true"
+    here = primary.get(volume_path).metadata["config"]
+    assert "user.lxdops.replica" not in here and "user.lxdops.source.snapshots.schedule" not in here
+    assert here["snapshots.schedule"] == VOLUME_SCHEDULE
+    there = remote.get(volume_path).metadata["config"]
+    assert there["user.lxdops.replica"] == "true"
 
 
 def test_failover_refuses_a_replica_without_its_volume(tmp_path, lab, pair, unique):
