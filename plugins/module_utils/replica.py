@@ -146,7 +146,7 @@ def volume_config(source_config, replica):
     replica: the copy is a replica (schedule off, the source's kept, marked); otherwise (failback) the replica
     marks go and a schedule kept by the source comes back.
     """
-    config = dict((k, v) for k, v in (source_config or {}).items() if not is_volatile(k))
+    config = without_volatile(source_config)
     schedule = config.pop(SCHEDULE_KEY, None) or None
     saved = config.pop(SAVED_SCHEDULE_KEY, None) or None
     config.pop(REPLICA_KEY, None)
