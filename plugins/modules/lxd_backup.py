@@ -24,11 +24,6 @@ author:
 extends_documentation_fragment:
   - lxdops.server.connection
   - lxdops.server.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 options:
   instance:
     description:
