@@ -90,7 +90,7 @@ sys.exit(code)
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--count", type=int, default=int(os.environ.get("LXDOPS_BENCH_ROLE_COUNT", "200")))
     parser.add_argument("--create", type=int, default=int(os.environ.get("LXDOPS_BENCH_ROLE_CREATE", "50")))
     parser.add_argument("--big", type=int, default=int(os.environ.get("LXDOPS_BENCH_ROLE_BIG", "1000")),

@@ -36,8 +36,8 @@ def test_the_commands_import_from_the_bundle_alone(tmp_path):
 
 
 def test_the_same_files_give_the_same_text():
-    assert bundle_source({"b": "x = 1\n", "a": "y = '{{ z }}'\n"}) == bundle_source({"a": "y = '{{ z }}'\n",
-                                                                                   "b": "x = 1\n"})
+    sources = {"b": "x = 1\n", "a": "y = '{{ z }}'\n"}
+    assert bundle_source(sources) == bundle_source(dict(reversed(list(sources.items()))))
     assert module_utils_bundle(["client"], FOLDER) == module_utils_bundle(["client.py"], FOLDER)
 
 
