@@ -203,3 +203,14 @@ def test_helpers_are_defined_once():
     for name in ("client_from_options", "load_pem_certificate", "parse_rfc3339", "parse_lxd_time",
                  "reachable_addresses", "is_lxd_owned", "is_volatile"):
         assert len(owners.get(name, [])) == 1, (name, owners.get(name))
+
+
+def test_one_way_to_drop_lxd_owned_keys():
+    # config.without_volatile and config.owned_view drop LXD's keys from a config; nobody filters by hand.
+    found = []
+    for path in python_files():
+        if path != CONFIG:
+            with open(path) as handle:
+                found.extend("%s" % where(path, number) for number, line in enumerate(handle, 1)
+                             if "if not is_volatile(" in line or "if not is_lxd_owned(" in line)
+    assert found == []
