@@ -8,12 +8,15 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: lxd_backup
-short_description: Back up LXD and Incus instances to files and import them again
+short_description: Back up LXD and Incus instances and custom volumes to files and import them again
 version_added: 0.1.0
 description:
   - Create an instance backup on the server (with or without its snapshots, optimized where the pool allows it,
     compressed, with an expiry), export it to a file on the host the module runs on, list the instance's backups,
     delete one, keep only the newest N, and import a backup file as a new instance.
+  - The same for a custom storage volume (O(pool) and O(volume) instead of O(instance)), such as the data volume a
+    database keeps on a disk device; an instance backup holds its root disk only, not the custom volumes attached to
+    it. Volume backups move between LXD and Incus (an export from LXD 5.0 imports into Incus 6.0).
   - Exports stream to a temporary file beside O(dest), renamed into place when complete, so O(dest) never holds
     half a backup. Imports stream the file; neither is held in memory, whatever its size.
   - Before an import the file is read through (decompressed) to its end, as LXD and Incus both import an uncompressed
@@ -29,20 +32,27 @@ options:
     description:
       - The instance whose backups are managed.
       - With O(state=imported), the name of the instance the backup file becomes (whatever name the backup holds).
+      - One of O(instance) and O(volume) is required.
     type: str
-    required: true
+  volume:
+    description:
+      - The custom storage volume, on O(pool), whose backups are managed. Mutually exclusive with O(instance).
+      - With O(state=imported), the name of the volume the backup file becomes, on O(pool).
+    type: str
   state:
     description:
-      - V(present) creates the backup O(name) unless the instance has one of that name; with O(dest) exports it to a
-        file; with O(keep) then deletes the instance's backups beyond the newest O(keep).
+      - V(present) creates the backup O(name) unless the instance (or volume) has one of that name; with O(dest)
+        exports it to a file; with O(keep) then deletes its backups beyond the newest O(keep).
       - V(absent) deletes the backup O(name); with O(keep) (and no O(name)) deletes the backups beyond the newest
         O(keep).
-      - V(listed) changes nothing and returns the instance's backups.
+      - V(listed) changes nothing and returns the instance's (or volume's) backups.
       - V(imported) imports the file O(source) as the instance O(instance). When an instance of that name exists,
         nothing is done and the task reports no change (an import never overwrites an instance; delete it first to
         restore over it, or import under another name). Imported under a name other than the one the backup
         holds, the instance is a copy, and its C(volatile.*.hwaddr) keys are removed, so it gets MAC addresses of its
         own when it starts (the original's would clash, and keep it from starting on Incus).
+      - With O(volume), V(imported) imports the file as the volume O(volume) on O(pool), with the same rules (never
+        over an existing volume). Attach it to an instance again through the instance's C(devices).
     type: str
     choices: [present, absent, listed, imported]
     default: present
@@ -54,7 +64,12 @@ options:
     type: str
   instance_only:
     description:
-      - Back up the instance without its snapshots.
+      - Back up the instance without its snapshots. Instances only (O(volume_only) for a volume).
+    type: bool
+    default: false
+  volume_only:
+    description:
+      - Back up the volume without its snapshots. Volumes only.
     type: bool
     default: false
   optimized_storage:
@@ -90,8 +105,8 @@ options:
     type: path
   keep:
     description:
-      - How many of the instance's newest backups (by creation time) to keep on the server; older ones are deleted.
-        Counts every backup of the instance, whatever its name. The backup O(name) of the task is never deleted.
+      - How many of the instance's (or volume's) newest backups (by creation time) to keep on the server; older ones
+        are deleted. Counts every backup of it, whatever its name. The backup O(name) of the task is never deleted.
     type: int
   source:
     description:
@@ -99,11 +114,12 @@ options:
     type: path
   pool:
     description:
-      - With O(state=imported), the storage pool of the new instance. Default the pool the backup names, else the
-        default profile's.
+      - With O(instance) and O(state=imported), the storage pool of the new instance. Default the pool the backup
+        names, else the default profile's.
+      - With O(volume), the pool of the volume (required), in every state; the pool a volume is imported to.
     type: str
 notes:
-  - The project of the backup, or of the imported instance, is the connection option O(project).
+  - The project of the backup, or of the imported instance or volume, is the connection option O(project).
   - Backups are files of the whole instance (and of its snapshots unless O(instance_only)); the server keeps them
     under its C(backups) folder (or C(storage.backups_volume)) until deleted or expired.
   - An import of a file compressed with lz4 or zstd is read through only when that tool is installed on the host
@@ -150,11 +166,27 @@ EXAMPLES = r"""
     state: imported
     source: /srv/backups/db1/nightly-20261202.tar.zst
     pool: fast
+
+- name: A backup of db1's data volume (an instance backup leaves it out), exported on the LXD host
+  lxdops.server.lxd_backup:
+    pool: default
+    volume: db1-data
+    name: nightly-20261202
+    dest: /srv/backups/default/db1-data/nightly-20261202.tar.gz
+    keep: 3
+
+- name: Bring the volume back from the file (then db1's disk device finds it again)
+  lxdops.server.lxd_backup:
+    pool: default
+    volume: db1-data
+    state: imported
+    source: /srv/backups/default/db1-data/nightly-20261202.tar.gz
 """
 
 RETURN = r"""
 backups:
-  description: The instance's backups on the server after the task, oldest first (not with O(state=imported)).
+  description: The instance's (or volume's) backups on the server after the task, oldest first (not with
+    O(state=imported)).
   returned: success and state is not imported
   type: list
   elements: dict
@@ -172,7 +204,11 @@ backups:
       type: str
       sample: "2026-12-09T02:00:00Z"
     instance_only:
-      description: Whether the snapshots are left out.
+      description: Whether the snapshots are left out (instance backups).
+      type: bool
+      sample: false
+    volume_only:
+      description: Whether the snapshots are left out (volume backups).
       type: bool
       sample: false
     optimized_storage:
@@ -199,7 +235,7 @@ dest:
       sample: 104857600
 instance:
   description: The imported instance (or the one that already had that name).
-  returned: state is imported
+  returned: state is imported and O(instance) was given
   type: dict
   contains:
     name:
@@ -223,6 +259,28 @@ instance:
       type: list
       elements: str
       sample: [daily-1]
+volume:
+  description: The imported volume (or the one that already had that name).
+  returned: state is imported and O(volume) was given
+  type: dict
+  contains:
+    name:
+      description: Volume name.
+      type: str
+      sample: db1-data
+    pool:
+      description: Its pool.
+      type: str
+      sample: default
+    content_type:
+      description: filesystem or block.
+      type: str
+      sample: filesystem
+    snapshots:
+      description: Its snapshots.
+      type: list
+      elements: str
+      sample: [snap0]
 file:
   description: What the backup file holds, as read before the import.
   returned: state is imported and an import was needed
@@ -252,10 +310,12 @@ from ansible_collections.lxdops.server.plugins.module_utils.common import LXDMod
 def main():
     module = LXDModule(
         dict(
-            instance=dict(type="str", required=True),
+            instance=dict(type="str"),
+            volume=dict(type="str"),
             state=dict(type="str", choices=["present", "absent", "listed", "imported"], default="present"),
             name=dict(type="str"),
             instance_only=dict(type="bool", default=False),
+            volume_only=dict(type="bool", default=False),
             optimized_storage=dict(type="bool", default=False),
             compression_algorithm=dict(type="str", choices=list(COMPRESSIONS)),
             expires_at=dict(type="str"),
@@ -265,7 +325,9 @@ def main():
             source=dict(type="path"),
             pool=dict(type="str"),
         ),
-        mutually_exclusive=[("expires_at", "expiry")],
+        mutually_exclusive=[("expires_at", "expiry"), ("instance", "volume")],
+        required_one_of=[("instance", "volume")],
+        required_together=[("volume", "pool")],
     )
     BackupManager(module).run()
 

@@ -12,8 +12,10 @@ import tarfile
 
 import pytest
 
-from ansible_collections.lxdops.server.plugins.module_utils.client import LXDNotFound, api_path
+from ansible_collections.lxdops.server.plugins.module_utils.backup import VolumeTarget, copy_through_file
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, LXDNotFound, api_path
 from ansible_collections.lxdops.server.plugins.module_utils.daemon import KIND_FACTS
+from ansible_collections.lxdops.server.plugins.module_utils.volume import get_volume, volume_path
 
 from test_playbooks_pair import run_playbook
 
@@ -296,3 +298,159 @@ def test_backup_playbook_default_is_every_instance_of_the_project(tmp_path, lab,
 def test_backup_playbook_needs_a_folder(tmp_path, lab):
     proc, recap = run_playbook(tmp_path, lab, "backup", {})
     assert recap["failed"] == 1 and "backup_dir" in proc.stdout
+
+
+# ---------------------------------------------------------------- custom volumes
+
+def make_volume(client, unique, part, pool="default"):
+    name = unique(part)
+    client.post(volume_path(pool), {"name": name, "type": "custom", "content_type": "filesystem", "config": {}})
+    return name
+
+
+def data_disk(volume, pool="default"):
+    return {"data": {"type": "disk", "pool": pool, "source": volume, "path": "/data"}}
+
+
+def test_volume_back_up_delete_import_the_data_is_back(run_module, primary, instance, unique, tmp_path):
+    volume = make_volume(primary, unique, "bkvol")
+    name = instance("bkvi", devices=data_disk(volume))
+    primary.execute(name, ["sh", "-c", "echo before-snapshot > /data/old"])
+    primary.post(volume_path("default", volume, "snapshots"), {"name": "s0"})
+    primary.execute(name, ["sh", "-c", "echo precious > /data/db"])
+    dest = str(tmp_path / "v.tar.gz")
+    params = dict(pool="default", volume=volume, name="v1", dest=dest, expiry="1d")
+    first = run_module("lxd_backup", params)
+    assert first["changed"] and first["actions"] == ["create", "export"], first
+    assert first["backups"][0]["name"] == "v1" and first["backups"][0]["volume_only"] is False
+    assert os.stat(dest).st_mode & 0o777 == 0o600
+    second = run_module("lxd_backup", params)
+    assert not second["changed"] and second["actions"] == [], second
+    listed = run_module("lxd_backup", dict(pool="default", volume=volume, state="listed"))
+    assert [b["name"] for b in listed["backups"]] == ["v1"]
+    instance_file = str(tmp_path / "i.tar.gz")
+    assert run_module("lxd_backup", dict(instance=name, name="i1", dest=instance_file))["changed"]
+
+    delete_instance(primary, name)
+    primary.delete(volume_path("default", volume))
+    # The instance's file alone does not bring the volume back: the volume first, then the instance.
+    imported = run_module("lxd_backup", dict(pool="default", volume=volume, state="imported", source=dest))
+    assert imported["changed"] and imported["actions"] == ["import"], imported
+    assert imported["file"]["checked"] and imported["file"]["type"] == "custom"
+    assert imported["volume"] == {"name": volume, "pool": "default", "content_type": "filesystem",
+                                  "snapshots": ["s0"]}, imported
+    again = run_module("lxd_backup", dict(pool="default", volume=volume, state="imported", source=dest))
+    assert not again["changed"] and again["volume"]["name"] == volume
+    assert run_module("lxd_backup", dict(instance=name, state="imported", source=instance_file))["changed"]
+    primary.put(api_path("instances", name, "state"), {"action": "start", "timeout": 60})
+    assert read(primary, name, "/data/db") == "precious"
+    # The volume's snapshot came back with its own content.
+    primary.put(api_path("instances", name, "state"), {"action": "stop", "force": True, "timeout": 30})
+    primary.put(volume_path("default", volume), {"restore": "s0"})
+    primary.put(api_path("instances", name, "state"), {"action": "start", "timeout": 60})
+    assert read(primary, name, "/data/old") == "before-snapshot" and read(primary, name, "/data/db") is None
+
+
+def test_volume_check_mode_keep_and_absent(run_module, primary, unique, tmp_path):
+    volume = make_volume(primary, unique, "bkvk")
+    dest = str(tmp_path / "c.tar")
+    base = dict(pool="default", volume=volume)
+    result = run_module("lxd_backup", dict(base, name="c1", dest=dest, compression_algorithm="none"), check=True)
+    assert result["changed"] and result["actions"] == ["create", "export"]
+    assert "c1" in result["diff"]["after"]["backups"] and not os.listdir(tmp_path)
+    assert primary.get(volume_path("default", volume, "backups")).metadata == []
+    for backup in ("k1", "k2", "k3"):
+        run_module("lxd_backup", dict(base, name=backup, volume_only=True, compression_algorithm="none"))
+    result = run_module("lxd_backup", dict(base, state="absent", keep=2))
+    assert result["changed"] and [b["name"] for b in result["backups"]] == ["k2", "k3"], result
+    assert result["backups"][0]["volume_only"] is True
+    assert not run_module("lxd_backup", dict(base, state="absent", keep=2))["changed"]
+    result = run_module("lxd_backup", dict(base, name="k3", state="absent"), check=True)
+    assert result["changed"] and "k3" in result["diff"]["before"]["backups"]
+    assert len(primary.get(volume_path("default", volume, "backups")).metadata) == 2
+    target = unique("bkvk2")
+    run_module("lxd_backup", dict(base, name="k3", dest=dest))
+    imported = run_module("lxd_backup", dict(pool="default", volume=target, state="imported", source=dest),
+                          check=True)
+    assert imported["changed"] and imported["actions"] == ["import"]
+    assert get_volume(primary, "default", target) is None
+
+
+def test_a_cut_volume_file_is_refused_and_nothing_is_made(run_module, primary, instance, unique, tmp_path):
+    volume = make_volume(primary, unique, "bkvc")
+    name = instance("bkvci", devices=data_disk(volume))
+    primary.execute(name, ["sh", "-c", "for i in 1 2 3 4 5 6; do echo $i > /data/f$i; done"])
+    full, cut = str(tmp_path / "full.tar"), str(tmp_path / "cut.tar")
+    run_module("lxd_backup", dict(pool="default", volume=volume, name="b", compression_algorithm="none", dest=full))
+    with tarfile.open(full) as archive:
+        members = [m for m in archive.getmembers() if m.name.startswith("backup/volume/")]
+    with open(full, "rb") as source, open(cut, "wb") as sink:
+        sink.write(source.read(members[len(members) // 2].offset))
+    target = unique("bkvc2")
+    result = run_module("lxd_backup", dict(pool="default", volume=target, state="imported", source=cut))
+    assert result["failed"] and not result["changed"], result
+    assert "cut short" in result["msg"] and cut in result["msg"] and "not imported" in result["msg"]
+    assert result["_requests"] == 1 and get_volume(primary, "default", target) is None
+    # An instance's backup is no volume's.
+    other = str(tmp_path / "instance.tar.gz")
+    run_module("lxd_backup", dict(instance=name, name="i", dest=other))
+    result = run_module("lxd_backup", dict(pool="default", volume=target, state="imported", source=other))
+    assert result["failed"] and "holds no volume" in result["msg"] and get_volume(primary, "default", target) is None
+
+
+@pytest.mark.parametrize("params, words", [
+    (dict(volume="data"), ["pool"]),
+    (dict(instance="web1", volume="data", pool="default"), ["mutually exclusive", "instance", "volume"]),
+    (dict(pool="default", volume="data", instance_only=True), ["instance_only", "volume_only"]),
+    (dict(instance="web1", volume_only=True), ["volume_only", "instance_only"]),
+    (dict(pool="default", volume="a/b", state="listed"), ["volume", "'a/b'", "not a valid volume name"]),
+    (dict(pool="default", volume="data", state="imported"), ["needs source"]),
+])
+def test_volume_bad_input_fails_before_any_request(run_module, params, words):
+    result = run_module("lxd_backup", params)
+    assert result["failed"] and result["_requests"] == 0, result
+    for word in words:
+        assert word in result["msg"]
+
+
+def test_a_missing_volume_is_named(run_module, unique):
+    result = run_module("lxd_backup", dict(pool="default", volume=unique("nope"), state="listed"))
+    assert result["failed"] and "does not exist" in result["msg"], result
+
+
+def test_transport_functions_copy_a_volume_between_the_kinds(lab, primary, instance, unique, tmp_path):
+    """The primitives another feature calls: a volume from this kind's primary into the other kind's."""
+    volume = make_volume(primary, unique, "bkvt")
+    name = instance("bkvti", devices=data_disk(volume))
+    primary.execute(name, ["sh", "-c", "echo moved > /data/f"])
+    other_kind = "incus" if lab["kind"] == "lxd" else "lxd"
+    target = LXDClient(url=lab["all_daemons"][lab["pairs"][other_kind]["primary"]]["url"])
+    info = copy_through_file(primary, target, VolumeTarget("default", volume), VolumeTarget("default", volume),
+                             folder=str(tmp_path))
+    try:
+        assert info["type"] == "custom" and not os.listdir(tmp_path)
+        assert primary.get(volume_path("default", volume, "backups")).metadata == []
+        assert get_volume(target, "default", volume)["name"] == volume
+    finally:
+        target.delete(volume_path("default", volume))
+
+
+def test_backup_playbook_backs_up_the_instances_volumes(tmp_path, lab, primary, instance, unique, run_module):
+    volume = make_volume(primary, unique, "bkpv")
+    name = instance("bkpvi", devices=data_disk(volume))
+    primary.execute(name, ["sh", "-c", "echo nightly-volume > /data/db"])
+    folder = tmp_path / "store"
+    extra = {"backup_instances": [name], "backup_dir": str(folder), "backup_keep_files": 1, "backup_keep_server": 1}
+    for _run in range(2):
+        proc, recap = run_playbook(tmp_path, lab, "backup", extra)
+        assert recap["failed"] == 0, proc.stdout + proc.stderr
+    files = os.listdir(folder / "volumes" / "default" / volume)
+    assert len(files) == 1 and files[0].endswith(".tar.gz"), files
+    assert len(os.listdir(folder / name)) == 1
+    assert len(primary.get(volume_path("default", volume, "backups")).metadata) == 1
+    copy = unique("bkpv2")
+    imported = run_module("lxd_backup", dict(pool="default", volume=copy, state="imported",
+                                             source=str(folder / "volumes" / "default" / volume / files[0])))
+    assert imported["changed"], imported
+    reader = instance("bkpv3", devices=data_disk(copy))
+    assert read(primary, reader, "/data/db") == "nightly-volume"
