@@ -11,13 +11,20 @@ Used by replica.Replicator. Rules kept here:
   description (no volatile keys); the target pulls it from the source, as it pulls the instance;
 - a volume that a running instance uses on the target is never overwritten, nor one the target has that is
   neither a replica (user.lxdops.replica) nor used by this instance's copy there;
-- the copy's config is what replica.volume_config makes of the source's (the replica marks, the schedule).
+- the copy's config is what replica.volume_config makes of the source's (the replica marks, the schedule);
+- transport() chooses how a volume travels, by API extension: a migration the target pulls, or (LXD to an Incus
+  that would crash receiving a migrated volume) a volume backup streamed through a temporary file on this host.
 """
 
 from __future__ import annotations
 
+import copy
+import os
+import shutil
+import tempfile
 import threading
 
+from ansible_collections.lxdops.server.plugins.module_utils.backup import VolumeTarget, export_to_file, import_file
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, api_path
 from ansible_collections.lxdops.server.plugins.module_utils.config import VOLUME_DRIVER_KEYS, is_volatile
 from ansible_collections.lxdops.server.plugins.module_utils.volume import attached_volumes, split_users, volume_path
@@ -28,12 +35,29 @@ REFRESH_EXTENSION = "custom_volume_refresh"
 INCUS_SAFE_FROM_LXD_EXTENSION = "custom_volume_sftp"
 
 
-def unsafe_transfer(source_kind, target_kind, target_extensions):
-    """Why the target must not be sent a custom volume from this source, or None. Pure."""
+MIGRATION = "migration"
+BACKUP = "backup"
+# The name a refreshed volume's new backup is imported under on the target, before it refreshes the replica.
+INCOMING_SUFFIX = "-lxdops-incoming"
+
+
+def transport(source_kind, target_kind, target_extensions):
+    """How custom volumes travel from this source to the target: MIGRATION, or BACKUP for an Incus that would
+    crash receiving a migrated volume from LXD (a volume backup from LXD imports into it whole). Pure."""
     if source_kind == "lxd" and target_kind == "incus" and INCUS_SAFE_FROM_LXD_EXTENSION not in target_extensions:
-        return ("the target Incus lacks the API extension %s: an Incus without it crashes when it receives a custom "
-                "volume from LXD (upgrade it to 6.0.5 or later); nothing was sent" % INCUS_SAFE_FROM_LXD_EXTENSION)
-    return None
+        return BACKUP
+    return MIGRATION
+
+
+def in_project(client, project):
+    """The client, or a copy of it on its own connection for another (already checked) project."""
+    if project == client.project:
+        return client
+    other = copy.copy(client)
+    other._conn = None  # pylint: disable=protected-access
+    other.project = project
+    other._project_checked = True  # pylint: disable=protected-access
+    return other
 
 
 class VolumeBlocked(LXDError):
@@ -114,13 +138,10 @@ class VolumeReplicator:
         instance is then not copied.
         """
         volumes = instance_volumes(instance)
+        how = MIGRATION
         if volumes:
-            unsafe = unsafe_transfer(source.daemon_kind(), target.daemon_kind(),
-                                     target.server_info().get("api_extensions") or [])
-            if unsafe:
-                for pool, name in volumes:
-                    results.append(volume_result(pool, name, "failed", unsafe))
-                raise LXDError("volume %s/%s: %s" % (volumes[0][0], volumes[0][1], unsafe))
+            how = transport(source.daemon_kind(), target.daemon_kind(),
+                            target.server_info().get("api_extensions") or [])
         pools = {}
         # Every pool first: a volume whose pool is missing fails the instance before anything is transferred.
         for pool, name in volumes:
@@ -140,7 +161,7 @@ class VolumeReplicator:
                     continue
                 try:
                     action = self._replicate_one(source, target, instance, pool, name, pools[pool], source_project,
-                                                 target_project, url, certificate)
+                                                 target_project, url, certificate, how)
                 except VolumeBlocked as exc:
                     results.append(volume_result(pool, name, "skipped", exc.message))
                     raise
@@ -152,7 +173,7 @@ class VolumeReplicator:
                 results.append(volume_result(pool, name, action))
 
     def _replicate_one(self, source, target, instance, pool, name, target_pool, source_project, target_project, url,
-                       certificate):
+                       certificate, how=MIGRATION):
         source_volume = source.get(volume_path(pool, name), project=source_project).metadata
         current = target.exists(volume_path(pool, name), project=target_project)
         if current is not None:
@@ -161,12 +182,24 @@ class VolumeReplicator:
                 raise LXDError("the target server lacks the API extension %s: an existing volume cannot be "
                                "refreshed" % REFRESH_EXTENSION)
         config = for_driver(self.make_config(source_volume.get("config")), target_pool.get("driver"))
+        if how == BACKUP:
+            self._through_backup(in_project(source, source_project), in_project(target, target_project), pool, name,
+                                 source_volume, config, current is not None)
+        else:
+            self._migrate(source, target, pool, name, source_volume, config, source_project, target_project, url,
+                          certificate, current is not None)
+        # A refresh keeps the copy's config and description: they follow the source's here.
+        self._set_config(target, pool, name, config, source_volume.get("description") or "", target_project)
+        return "refreshed" if current is not None else "created"
+
+    def _migrate(self, source, target, pool, name, source_volume, config, source_project, target_project, url,
+                 certificate, refresh):
         migration = source.request("POST", volume_path(pool, name), project=source_project,
                                    body={"name": name, "migration": True, "volume_only": bool(self.volume_only)},
                                    wait=False)
         secrets = (migration.metadata or {}).get("metadata") or {}
         body = volume_body(source_volume, config, url + migration.operation, certificate, secrets,
-                           self.volume_only, current is not None)
+                           self.volume_only, refresh)
         sent = False
         try:
             target.request("POST", volume_path(pool), body=body,
@@ -180,16 +213,55 @@ class VolumeReplicator:
                                       timeout=5 if sent else 60)
             except LXDError:
                 pass
-        # A refresh keeps the copy's config and description: they follow the source's here.
+
+    @staticmethod
+    def _set_config(target, pool, name, config, description, target_project):
         response = target.get(volume_path(pool, name), project=target_project)
-        copy = response.metadata
-        wanted = dict((k, v) for k, v in (copy.get("config") or {}).items() if is_volatile(k))
+        current = response.metadata
+        wanted = dict((k, v) for k, v in (current.get("config") or {}).items() if is_volatile(k))
         wanted.update(config)
-        description = source_volume.get("description") or ""
-        if wanted != (copy.get("config") or {}) or description != (copy.get("description") or ""):
+        if wanted != (current.get("config") or {}) or description != (current.get("description") or ""):
             target.put(volume_path(pool, name), {"config": wanted, "description": description},
                        etag=response.etag, project=target_project)
-        return "refreshed" if current is not None else "created"
+
+    def _through_backup(self, source, target, pool, name, source_volume, config, refresh):
+        """Export the volume (with its snapshots unless volume_only) into a temporary file here and import it on
+        the target (clients already in their projects). A new volume is imported under its name. A refresh
+        imports under a temporary name, refreshes the replica from it on the target (a local copy, allowed
+        while the replica's stopped instance uses it) and deletes it: the old replica stays whole until the
+        new data is on the target."""
+        incoming = name + INCOMING_SUFFIX if refresh else name
+        if refresh:
+            self._drop_incoming(target, pool, incoming)
+        workdir = tempfile.mkdtemp(prefix="lxdops-volume-")
+        try:
+            path = os.path.join(workdir, "backup")
+            export_to_file(source, VolumeTarget(pool, name), path, only=self.volume_only)
+            import_file(target, VolumeTarget(pool, incoming), path)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        if not refresh:
+            return
+        try:
+            # The marks at once: the incoming volume takes no scheduled snapshot and is known as ours.
+            self._set_config(target, pool, incoming, config, source_volume.get("description") or "", True)
+            target.post(volume_path(pool), {
+                "name": name, "type": "custom", "content_type": source_volume.get("content_type") or "filesystem",
+                "config": config, "description": source_volume.get("description") or "",
+                "source": {"type": "copy", "pool": pool, "name": incoming, "volume_only": bool(self.volume_only),
+                           "refresh": True}})
+        finally:
+            target.delete(volume_path(pool, incoming))
+
+    def _drop_incoming(self, target, pool, incoming):
+        """Delete what a failed refresh left under the temporary name; anything else of that name is refused."""
+        current = target.exists(volume_path(pool, incoming))
+        if current is None:
+            return
+        if not (current.get("config") or {}).get(self.marker) or split_users(current.get("used_by"))[0]:
+            raise VolumeBlocked("volume %s/%s exists on the target server and is not the replica's leftover "
+                                "incoming copy; it is never overwritten" % (pool, incoming))
+        target.delete(volume_path(pool, incoming))
 
     def _check_overwrite(self, target, instance_name, pool, name, current, target_project):
         users = split_users(current.get("used_by"))[0]

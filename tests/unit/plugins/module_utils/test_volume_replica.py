@@ -14,7 +14,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.replica import (
 from ansible_collections.lxdops.server.plugins.module_utils.volume_replica import (
     for_driver,
     instance_volumes,
-    unsafe_transfer,
+    transport,
     volume_body,
 )
 
@@ -66,9 +66,9 @@ def test_volumes_note():
     assert volumes_note([{"pool": "p", "name": "v", "action": "created"}]) == " (volumes: p/v created)"
 
 
-def test_an_incus_that_would_crash_is_never_sent_a_volume_from_lxd():
-    assert "custom_volume_sftp" in unsafe_transfer("lxd", "incus", ["custom_volume_refresh"])
-    assert unsafe_transfer("lxd", "incus", ["custom_volume_sftp"]) is None
-    assert unsafe_transfer("incus", "incus", []) is None
-    assert unsafe_transfer("lxd", "lxd", []) is None
-    assert unsafe_transfer("incus", "lxd", []) is None
+def test_an_incus_that_would_crash_receives_volumes_from_lxd_as_backups():
+    assert transport("lxd", "incus", ["custom_volume_refresh"]) == "backup"
+    assert transport("lxd", "incus", ["custom_volume_sftp"]) == "migration"
+    assert transport("incus", "incus", []) == "migration"
+    assert transport("lxd", "lxd", []) == "migration"
+    assert transport("incus", "lxd", []) == "migration"
