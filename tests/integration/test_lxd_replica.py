@@ -599,8 +599,8 @@ def test_a_volume_that_fails_leaves_the_instance_uncopied(run_module, primary, r
     primary.post("/1.0/storage-pools", {"name": pool, "driver": "dir"})
     try:
         primary.post(api_path("storage-pools", pool, "volumes", "custom"), {"name": volume})
-        primary.patch(api_path("instances", name), {"devices": {"more": {"type": "disk", "pool": pool,
-                                                                        "source": volume, "path": "/more"}}})
+        more = {"type": "disk", "pool": pool, "source": volume, "path": "/more"}
+        primary.patch(api_path("instances", name), {"devices": {"more": more}})
         result = run_module("lxd_replica", dict(instances=[name], remote=remote_params, retries=0))
         assert result["failed"] and result["results"][0]["action"] == "failed"
         assert "volume %s/%s" % (pool, volume) in result["msg"] and "no storage pool" in result["msg"]
