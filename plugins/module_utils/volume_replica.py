@@ -270,8 +270,7 @@ class VolumeReplicator:
             if state is not None and state.get("status") != "Stopped":
                 raise VolumeBlocked("volume %s/%s is used by %s, which is %s on the target server; it is never "
                                     "overwritten while in use" % (pool, name, user, state.get("status")))
-        ours = (current.get("config") or {}).get(self.marker) or (target_project, instance_name) in users or \
-            (target_project == "default" and ("default", instance_name) in users)
+        ours = (current.get("config") or {}).get(self.marker) or (target_project, instance_name) in users
         if not ours:
             raise VolumeBlocked("volume %s/%s exists on the target server and is neither a replica (%s) nor used "
                                 "by the copy of %s there; it is never overwritten" % (pool, name, self.marker,
