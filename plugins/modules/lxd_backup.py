@@ -327,7 +327,7 @@ def main():
         ),
         mutually_exclusive=[("expires_at", "expiry"), ("instance", "volume")],
         required_one_of=[("instance", "volume")],
-        required_together=[("volume", "pool")],
+        required_by={"volume": ("pool",)},
     )
     BackupManager(module).run()
 
