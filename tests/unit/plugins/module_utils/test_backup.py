@@ -18,6 +18,8 @@ import pytest
 
 from ansible_collections.lxdops.server.plugins.module_utils.backup import (
     BackupFileError,
+    InstanceTarget,
+    VolumeTarget,
     beyond_newest,
     check_backup_file,
     check_backup_name,
@@ -182,3 +184,36 @@ def test_root_pool():
 def test_bad_backup_names(name):
     with pytest.raises(ConfigError, match="not a valid backup name"):
         check_backup_name("name", name)
+
+
+def volume_tar():
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as archive:
+        for name, data in (("backup/index.yaml", b"name: pgdata\npool: default\ntype: custom\nsnapshots:\n- s0\n"),
+                           ("backup/volume/PG_VERSION", b"15\n"), ("backup/volume-snapshots/s0/PG_VERSION", b"15\n")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def test_check_backup_file_tells_a_volume_backup_from_an_instance_backup(tmp_path):
+    volume, instance = tmp_path / "volume.tar", tmp_path / "instance.tar"
+    volume.write_bytes(volume_tar())
+    instance.write_bytes(backup_tar())
+    info = check_backup_file(str(volume), "volume")
+    assert info["type"] == "custom" and info["name"] == "pgdata" and info["snapshots"] == ["s0"]
+    with pytest.raises(BackupFileError, match="holds no volume"):
+        check_backup_file(str(instance), "volume")
+    with pytest.raises(BackupFileError, match="holds no instance"):
+        check_backup_file(str(volume))
+
+
+def test_targets_address_their_backups():
+    instance, volume = InstanceTarget("db1"), VolumeTarget("default", "pg data")
+    assert instance.backup_path("n1") == "/1.0/instances/db1/backups/n1" and instance.only == "instance_only"
+    assert volume.backup_path() == "/1.0/storage-pools/default/volumes/custom/pg%20data/backups"
+    assert volume.import_path == "/1.0/storage-pools/default/volumes/custom"
+    assert volume.import_headers("X-Incus-", "other") == {"X-Incus-name": "pg data"}
+    assert instance.import_headers("X-LXD-", "fast") == {"X-LXD-name": "db1", "X-LXD-pool": "fast"}
+    assert summarize({"name": "b", "volume_only": True}, "volume_only")["volume_only"] is True
