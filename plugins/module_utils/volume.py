@@ -246,7 +246,13 @@ class VolumeManager(Manager):
         try:
             return self.client.get(api_path("storage-pools", self.params["pool"]), project=False).metadata["driver"]
         except LXDNotFound:
-            raise LXDError("storage pool %r does not exist on %s" % (self.params["pool"], self.client.url))
+            if not self.check_mode:
+                raise LXDError("storage pool %r does not exist on %s" % (self.params["pool"], self.client.url))
+            # A server being set up: an earlier task of the same play (lxd_init) makes the pool, so --check on a
+            # fresh server shows the volume it would create instead of failing the run.
+            self.module.warn("storage pool %r does not exist on %s (yet): check mode shows the volume as created, "
+                             "a real run needs the pool first" % (self.params["pool"], self.client.url))
+            return None
 
     def create(self, name):
         p = self.params

@@ -121,6 +121,11 @@ def test_rename(run_module, primary, unique, pool):
 def test_missing_pool_and_another_drivers_key(run_module, primary, unique, pool):
     result = run_module("lxd_volume", dict(name=unique("vol"), pool=unique("nopool")))
     assert result["failed"] and "does not exist" in result["msg"] and not result["changed"]
+    # --check on a server being set up (its pool made by an earlier task): shown as created, with a warning.
+    checked = run_module("lxd_volume", dict(name=unique("vol"), pool=unique("nopool"), config={"snapshots.expiry": "2w"}),
+                         check=True)
+    assert not checked.get("failed") and checked["changed"] and checked["actions"] == ["create"], checked
+    assert "does not exist" in str(checked.get("warnings")), checked
     name = unique("vol")
     result = run_module("lxd_volume", dict(name=name, pool=pool, config={"zfs.blocksize": "128KiB"}))
     assert result["failed"] and "'zfs.blocksize'" in result["msg"] and "zfs pool" in result["msg"]
