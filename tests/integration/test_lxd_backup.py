@@ -37,6 +37,13 @@ def delete_instance(client, name):
     client.delete(api_path("instances", name))
 
 
+def restore_stopped(client, name, path, snapshot):
+    """Restore path (the instance, or a volume it uses) to snapshot with the instance stopped, then start it."""
+    client.put(api_path("instances", name, "state"), {"action": "stop", "force": True, "timeout": 30})
+    client.put(path, {"restore": snapshot})
+    client.put(api_path("instances", name, "state"), {"action": "start", "timeout": 60})
+
+
 def read(client, name, path):
     code, out, _err = client.execute(name, ["cat", path])
     return out.decode().strip() if code == 0 else None
@@ -71,9 +78,7 @@ def test_back_up_delete_import_data_and_snapshots_back(run_module, primary, inst
     primary.put(api_path("instances", name, "state"), {"action": "start", "timeout": 60})
     assert read(primary, name, "/root/data") == "precious"
     # The snapshot came back with its own content: restored, the file written after it is gone.
-    primary.put(api_path("instances", name, "state"), {"action": "stop", "force": True, "timeout": 30})
-    primary.put(api_path("instances", name), {"restore": "s0"})
-    primary.put(api_path("instances", name, "state"), {"action": "start", "timeout": 60})
+    restore_stopped(primary, name, api_path("instances", name), "s0")
     assert read(primary, name, "/root/old") == "before-snapshot" and read(primary, name, "/root/data") is None
     # The instance exists: a second import does nothing.
     again = run_module("lxd_backup", dict(instance=name, state="imported", source=dest))
@@ -345,9 +350,7 @@ def test_volume_back_up_delete_import_the_data_is_back(run_module, primary, inst
     primary.put(api_path("instances", name, "state"), {"action": "start", "timeout": 60})
     assert read(primary, name, "/data/db") == "precious"
     # The volume's snapshot came back with its own content.
-    primary.put(api_path("instances", name, "state"), {"action": "stop", "force": True, "timeout": 30})
-    primary.put(volume_path("default", volume), {"restore": "s0"})
-    primary.put(api_path("instances", name, "state"), {"action": "start", "timeout": 60})
+    restore_stopped(primary, name, volume_path("default", volume), "s0")
     assert read(primary, name, "/data/old") == "before-snapshot" and read(primary, name, "/data/db") is None
 
 
