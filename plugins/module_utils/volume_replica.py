@@ -273,5 +273,5 @@ class VolumeReplicator:
         ours = (current.get("config") or {}).get(self.marker) or (target_project, instance_name) in users
         if not ours:
             raise VolumeBlocked("volume %s/%s exists on the target server and is neither a replica (%s) nor used "
-                                "by the copy of %s there; it is never overwritten" % (pool, name, self.marker,
-                                                                                       instance_name))
+                                "by the copy of %s there; it is never overwritten"
+                                % (pool, name, self.marker, instance_name))
