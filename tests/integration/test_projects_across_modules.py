@@ -54,8 +54,8 @@ def test_every_module_works_in_a_project_it_made(run_module, lab, project, uniqu
     for url in (where["url"], lab["daemons"]["remote"]["url"]):
         assert run_module("lxd_profile", dict(url=url, project=project, name=profile,
                                               config={"user.role": "web"}))["changed"]
-    assert in_project(primary, "profiles", profile, project) and not in_project(primary, "profiles", profile,
-                                                                                  "default")
+    assert in_project(primary, "profiles", profile, project)
+    assert not in_project(primary, "profiles", profile, "default")
 
     name = unique("web")
     created = run_module("lxd_instance", dict(where, name=name, source=busybox, profiles=["default", profile]))
