@@ -79,6 +79,22 @@ def test_every_module_works_in_a_project_it_made(run_module, lab, project, uniqu
     assert made["changed"] and not made.get("failed"), made.get("msg")
     assert all(in_project(primary, "instances", n, project) for n in others)
 
+    # A custom volume of the project (features.storage.volumes), attached, and backed up with the instance.
+    volume = unique("vol")
+    made_volume = run_module("lxd_volume", dict(where, name=volume, pool="default"))
+    assert made_volume["changed"], made_volume.get("msg")
+    assert primary.exists(api_path("storage-pools", "default", "volumes", "custom", volume), project=project)
+    assert not primary.exists(api_path("storage-pools", "default", "volumes", "custom", volume), project="default")
+    for module, params in (("lxd_volume", dict(name=volume, pool="default", description="web data")),
+                           ("lxd_snapshot", dict(pool="default", volume=volume, name="first"))):
+        assert run_module(module, dict(where, **params))["changed"], module
+    backup = run_module("lxd_backup", dict(where, instance=name, name="nightly", dest=str(tmp_path / "web.tar.gz")))
+    assert backup["changed"] and not backup.get("failed"), backup.get("msg")
+    listed = run_module("lxd_backup", dict(where, instance=name, state="listed"))
+    assert [b["name"] for b in listed["backups"]] == ["nightly"], listed
+    volume_backup = run_module("lxd_backup", dict(where, pool="default", volume=volume, name="nightly"))
+    assert volume_backup["changed"] and not volume_backup.get("failed"), volume_backup.get("msg")
+
     info = run_module("lxd_info", dict(where, gather=["instances"]))
     assert sorted(i["name"] for i in info["instances"]) == sorted([name] + others)
 
@@ -119,3 +135,21 @@ def test_a_restricted_project_refuses_what_it_restricts(run_module, lab, unique,
     plain = run_module("lxd_instance", dict(url=url, project=name, name=unique("plain"), source=busybox,
                                             state="stopped"))
     assert plain["changed"] and not plain.get("failed"), plain.get("msg")
+
+
+def test_images_of_a_project_with_its_own(run_module, lab, unique):
+    """features.images: the image lands in the project's own store, not the default project's."""
+    name = unique("prj")
+    url = lab["daemons"]["primary"]["url"]
+    made = run_module("lxd_project", dict(url=url, name=name, config={
+        "features.profiles": False, "features.images": True, "features.storage.volumes": False}))
+    assert made["changed"], made.get("msg")
+    alias = unique("img")
+    params = dict(url=url, project=name, file=lab["images"]["busybox"]["file"], aliases=[alias])
+    loaded = run_module("lxd_image", params)
+    assert loaded["changed"] and not loaded.get("failed"), loaded.get("msg")
+    client = LXDClient(url=url)
+    assert client.exists(api_path("images", "aliases", alias), project=name)
+    assert not client.exists(api_path("images", "aliases", alias), project="default")
+    again = run_module("lxd_image", params)
+    assert not again["changed"], again
