@@ -439,11 +439,17 @@ class ClusterMemberManager(Manager):
         self.result["members"] = [public_member(m) for m in members]
         self.result["member"] = public_member(member) if member else {}
 
+    def already_member(self, cluster, step):
+        """True when the server is a cluster member under this name already; under another name, `step` fails."""
+        if not cluster.get("enabled"):
+            return False
+        if cluster.get("server_name") != self.name:
+            raise LXDError("the server at %s is already a cluster member named %r; it cannot %s as %r"
+                           % (self.client.url, cluster.get("server_name"), step, self.name))
+        return True
+
     def bootstrap(self, cluster):
-        if cluster.get("enabled"):
-            if cluster.get("server_name") != self.name:
-                raise LXDError("the server at %s is already a cluster member named %r, not %r"
-                               % (self.client.url, cluster.get("server_name"), self.name))
+        if self.already_member(cluster, "bootstrap the cluster"):
             return
         info = self.client.server_info(refresh=True)
         config = info.get("config") or {}
@@ -460,10 +466,7 @@ class ClusterMemberManager(Manager):
                    project=False)
 
     def join(self, cluster):
-        if cluster.get("enabled"):
-            if cluster.get("server_name") != self.name:
-                raise LXDError("the server at %s is already a cluster member named %r; it cannot join as %r"
-                               % (self.client.url, cluster.get("server_name"), self.name))
+        if self.already_member(cluster, "join"):
             return
         addresses = [self.cluster_address] if self.cluster_address else list(self.token["addresses"])
         self.tracker.add(("cluster",), {"enabled": False}, {"enabled": True, "server_name": self.name})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, LXDNotFound
 from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError
 from ansible_collections.lxdops.server.plugins.module_utils.diff import DifferenceTracker
 
@@ -22,6 +22,13 @@ def check_name(option, value, what="instance"):
     if not isinstance(value, str) or not _NAME_RE.match(value) or value.endswith("-"):
         raise ConfigError("%s %r is not a valid %s name: 1-63 letters, digits and hyphens, starting with a "
                           "letter and not ending with a hyphen" % (option, value, what))
+
+
+def check_path_name(option, value, what):
+    """Raise ConfigError unless value can stand as one segment of an API path (profile, snapshot, backup names)."""
+    if not value or "/" in value or value in (".", "..") or value != value.strip():
+        raise ConfigError("%s %r is not a valid %s name: it must be non-empty, without '/' or surrounding spaces, "
+                          "and not '.' or '..'" % (option, value, what))
 
 
 class Manager:
@@ -48,6 +55,14 @@ class Manager:
 
     def apply(self):
         raise NotImplementedError
+
+    def fetch_with_etag(self, path, **kwargs):
+        """The object at path with its ETag under "_etag" (for the update's If-Match), or None when there is none."""
+        try:
+            response = self.client.get(path, **kwargs)
+        except LXDNotFound:
+            return None
+        return dict(response.metadata, _etag=response.etag)
 
     def write(self, action, func, *args, **kwargs):
         """Perform an action (not in check mode) and record it once done."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, unquote, urlparse
 
-from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, LXDNotFound, api_path
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, api_path
 from ansible_collections.lxdops.server.plugins.module_utils.config import (
     ConfigError,
     normalize_config,
@@ -17,13 +17,11 @@ from ansible_collections.lxdops.server.plugins.module_utils.config import (
 )
 from ansible_collections.lxdops.server.plugins.module_utils.diff import plan_config, plan_devices, plan_value
 from ansible_collections.lxdops.server.plugins.module_utils.instance import writable
-from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager
+from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager, check_path_name
 
 
 def check_profile_name(option, value):
-    if not value or "/" in value or value in (".", "..") or value != value.strip():
-        raise ConfigError("%s %r is not a valid profile name: it must be non-empty, without '/' or surrounding "
-                          "spaces, and not '.' or '..'" % (option, value))
+    check_path_name(option, value, "profile")
 
 
 def used_by_instances(used_by):
@@ -51,13 +49,7 @@ class ProfileManager(Manager):
             raise ConfigError("the default profile cannot be deleted (LXD and Incus need it in every project)")
 
     def fetch(self, name):
-        try:
-            response = self.client.get(api_path("profiles", name))
-        except LXDNotFound:
-            return None
-        profile = response.metadata
-        profile["_etag"] = response.etag
-        return profile
+        return self.fetch_with_etag(api_path("profiles", name))
 
     def apply(self):
         p = self.params

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, unquote, urlparse
 
-from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, LXDNotFound, api_path
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, api_path
 from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError, parse_bytes, to_lxd_string
 from ansible_collections.lxdops.server.plugins.module_utils.diff import plan_config, plan_value
 from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager
@@ -170,13 +170,7 @@ class ProjectManager(Manager):
         return api_path("projects", self.params["name"])
 
     def fetch(self):
-        try:
-            response = self.client.get(self.path(), project=False)
-        except LXDNotFound:
-            return None
-        project = response.metadata
-        project["_etag"] = response.etag
-        return project
+        return self.fetch_with_etag(self.path(), project=False)
 
     def apply(self):
         p = self.params

@@ -22,7 +22,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.lxdtime import (
     is_zero_time,
     parse_rfc3339,
 )
-from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager, check_name
+from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager, check_name, check_path_name
 from ansible_collections.lxdops.server.plugins.module_utils.volume import (
     check_volume_name,
     list_volume_snapshots,
@@ -32,9 +32,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.volume import (
 
 
 def check_snapshot_name(option, value):
-    if not value or "/" in value or value in (".", "..") or value != value.strip():
-        raise ConfigError("%s %r is not a valid snapshot name: it must be non-empty, without '/' or surrounding "
-                          "spaces" % (option, value))
+    check_path_name(option, value, "snapshot")
 
 
 def go_add_date(moment, years, months, days):

@@ -416,6 +416,19 @@ def test_good_join_input_takes_the_name_from_the_token():
     assert manager.server_address == "10.0.0.12:8443"
 
 
+class ModuleWithUrl(FakeModule):
+    client = type("UrlOnly", (), {"url": "https://10.0.0.1:8443"})()
+
+
+def test_a_member_under_another_name_is_neither_bootstrapped_nor_joined():
+    manager = ClusterMemberManager(ModuleWithUrl(state="joined", cluster_token=make_token()))
+    assert manager.already_member({"enabled": False}, "join") is False
+    assert manager.already_member({"enabled": True, "server_name": "lxd2"}, "join") is True
+    for step in ("join", "bootstrap the cluster"):
+        with pytest.raises(LXDError, match="named 'lxd1'; it cannot %s as 'lxd2'" % step):
+            manager.already_member({"enabled": True, "server_name": "lxd1"}, step)
+
+
 class NoClient:
     def server_info(self):
         raise AssertionError("the locations tell it")

@@ -10,15 +10,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError
-from ansible_collections.lxdops.server.plugins.module_utils.zpool import (
-    create_command,
-    device_verdict,
-    parse_properties,
-    parse_property_table,
-    parse_status,
-    property_changes,
-    validate_pool,
-)
+from ansible_collections.lxdops.server.plugins.module_utils import zpool
 
 DISKS = ["/dev/disk/by-id/a", "/dev/disk/by-id/b", "/dev/disk/by-id/c", "/dev/disk/by-id/d"]
 
@@ -31,8 +23,8 @@ DISKS = ["/dev/disk/by-id/a", "/dev/disk/by-id/b", "/dev/disk/by-id/c", "/dev/di
     ("raidz3", DISKS, ["tank", "raidz3"] + DISKS),
 ])
 def test_layouts(layout, devices, argv_tail):
-    validate_pool("tank", devices, layout, 12)
-    argv = create_command("tank", devices, layout, 12, {"autotrim": True}, {"compression": "lz4", "atime": False})
+    zpool.validate_pool("tank", devices, layout, 12)
+    argv = zpool.create_command("tank", devices, layout, 12, {"autotrim": True}, {"compression": "lz4", "atime": False})
     assert argv == ["zpool", "create", "-o", "ashift=12", "-o", "autotrim=on", "-O", "atime=off",
                     "-O", "compression=lz4"] + argv_tail
 
@@ -51,13 +43,13 @@ def test_layouts(layout, devices, argv_tail):
 ])
 def test_refused(name, devices, layout, ashift, words):
     with pytest.raises(ConfigError) as err:
-        validate_pool(name, devices, layout, ashift)
+        zpool.validate_pool(name, devices, layout, ashift)
     for word in words:
         assert word in str(err.value)
 
 
 def test_force_flag():
-    assert create_command("tank", DISKS[:1], "single", force=True)[:3] == ["zpool", "create", "-f"]
+    assert zpool.create_command("tank", DISKS[:1], "single", force=True)[:3] == ["zpool", "create", "-f"]
 
 
 @pytest.mark.parametrize("blkid, children, verdict", [
@@ -68,7 +60,7 @@ def test_force_flag():
     ("", ["sdb1"], "holds partitions"),
 ])
 def test_device_verdict(blkid, children, verdict):
-    assert device_verdict(blkid, children) == verdict
+    assert zpool.device_verdict(blkid, children) == verdict
 
 
 STATUS = """  pool: tank
@@ -87,16 +79,16 @@ errors: No known data errors
 
 
 def test_parse_status():
-    assert parse_status(STATUS) == {"health": "ONLINE", "devices": [
+    assert zpool.parse_status(STATUS) == {"health": "ONLINE", "devices": [
         {"path": "/var/tmp/zdisk1", "state": "ONLINE"}, {"path": "/var/tmp/zdisk2", "state": "ONLINE"}]}
 
 
 def test_property_table_of_older_zfs():
     table = "NAME  PROPERTY    VALUE   SOURCE\ntank  size        246M    -\ntank  autoexpand  off     default\n"
-    assert parse_property_table(table) == {"size": "246M", "autoexpand": "off"}
+    assert zpool.parse_property_table(table) == {"size": "246M", "autoexpand": "off"}
 
 
 def test_properties():
-    current = parse_properties("size\t1000\ncompression\toff\natime\ton\n")
+    current = zpool.parse_properties("size\t1000\ncompression\toff\natime\ton\n")
     assert current == {"size": "1000", "compression": "off", "atime": "on"}
-    assert property_changes(current, {"compression": "lz4", "atime": True}) == {"compression": ("off", "lz4")}
+    assert zpool.property_changes(current, {"compression": "lz4", "atime": True}) == {"compression": ("off", "lz4")}
