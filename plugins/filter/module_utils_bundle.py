@@ -18,15 +18,13 @@ description:
     from P(lxdops.server.module_utils_closure#filter).
 author:
   - lxdops developers (@lxdops)
+extends_documentation_fragment:
+  - lxdops.server.module_utils_folder
 options:
   _input:
     description: File names in the folder, for example V(replicate_command.py).
     type: list
     elements: str
-    required: true
-  folder:
-    description: The C(plugins/module_utils) folder to read.
-    type: path
     required: true
 """
 
@@ -53,7 +51,7 @@ import os
 
 from ansible.errors import AnsibleFilterError
 
-PACKAGE = "ansible_collections.lxdops.server.plugins.module_utils"
+from ansible_collections.lxdops.server.plugins.filter.module_utils_closure import PACKAGE
 
 # The importer every bundle starts with; SOURCES follows it.
 LOADER = '''# -*- coding: utf-8 -*-

@@ -16,15 +16,13 @@ description:
   - The snapshot_server role installs exactly this list for C(lxdops-replicate), so a new import cannot be forgotten.
 author:
   - lxdops developers (@lxdops)
+extends_documentation_fragment:
+  - lxdops.server.module_utils_folder
 options:
   _input:
     description: Entry file names in the folder, for example V(replicate_command.py).
     type: list
     elements: str
-    required: true
-  folder:
-    description: The C(plugins/module_utils) folder to read.
-    type: path
     required: true
 """
 
