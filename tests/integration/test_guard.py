@@ -25,9 +25,9 @@ from ansible_collections.lxdops.server.plugins.module_utils.replica import FAILE
 @pytest.fixture
 def guard(tmp_path, lab, remote_https):
     """Run the guard in this process against settings written like the role's; returns (exit, output)."""
-    def run(names, remote=None, unreachable="fence", *args):
+    def run(names, remote=None, unreachable="fence", *args, source=None):
         settings = tmp_path / "replicate.json"
-        settings.write_text(json.dumps({"source": {"url": lab["daemons"]["primary"]["url"]},
+        settings.write_text(json.dumps({"source": {"url": source or lab["daemons"]["primary"]["url"]},
                                         "remote": remote or remote_https, "instances": names}))
         config = tmp_path / "guard.json"
         config.write_text(json.dumps({"settings": str(settings), "unreachable": unreachable,
@@ -162,31 +162,15 @@ def test_after_an_answer_this_boot_an_outage_stops_nothing(guard, primary, insta
     assert state(primary, name)[0] == "Running"
 
 
-def test_primary_not_answering_exits_3(guard, tmp_path, remote_https, lab):
-    settings = tmp_path / "replicate.json"
-    settings.write_text(json.dumps({"source": {"url": "unix:" + str(tmp_path / "no.socket")}, "remote": remote_https,
-                                    "instances": ["x"]}))
-    config = tmp_path / "guard.json"
-    config.write_text(json.dumps({"settings": str(settings), "log_file": str(tmp_path / "log"),
-                                  "status_file": str(tmp_path / "status.json"), "boot_marker": str(tmp_path / "m"),
-                                  "lock_file": str(tmp_path / "lock")}))
-    out = io.StringIO()
-    assert main(["--config", str(config)], stream=out) == 3
-    assert "cannot read this server's instances" in out.getvalue()
+def test_primary_not_answering_exits_3(guard, tmp_path):
+    code, out = guard(["x"], source="unix:" + str(tmp_path / "no.socket"))
+    assert code == 3 and "cannot read this server's instances" in out
 
 
-def test_primary_waited_for_then_exits_3(guard, tmp_path, remote_https):
-    settings = tmp_path / "replicate.json"
-    settings.write_text(json.dumps({"source": {"url": "unix:" + str(tmp_path / "no.socket")}, "remote": remote_https,
-                                    "instances": ["x"]}))
-    config = tmp_path / "guard.json"
-    config.write_text(json.dumps({"settings": str(settings), "log_file": str(tmp_path / "log"),
-                                  "status_file": str(tmp_path / "status.json"), "boot_marker": str(tmp_path / "m"),
-                                  "lock_file": str(tmp_path / "lock")}))
-    out = io.StringIO()
-    assert main(["--config", str(config), "--wait", "3"], stream=out) == 3
-    assert out.getvalue().count("waiting up to 3 s for this server's daemon") == 1
-    assert "cannot read this server's instances" in out.getvalue()
+def test_primary_waited_for_then_exits_3(guard, tmp_path):
+    code, out = guard(["x"], None, "fence", "--wait", "3", source="unix:" + str(tmp_path / "no.socket"))
+    assert code == 3 and out.count("waiting up to 3 s for this server's daemon") == 1
+    assert "cannot read this server's instances" in out
 
 
 def test_several_failed_over_stopped_in_one_run(guard, primary, instance, copy_on_remote):

@@ -167,24 +167,16 @@ def test_target_daemon_stopped_mid_run(run_module, remote_unix, remote_params, s
                                        remote_daemon):
     """The snapshot server goes away after the first replica is done: that replica stays, the next run completes."""
     names = sources(3)
-    outcome = {}
 
-    def replicate():
-        outcome["result"] = run_module("lxd_replica", dict(instances=names, remote=remote_params, parallel=1,
-                                                           retries=0))
+    def first_done():
+        done = remote_unix.exists(api_path("instances", names[0]))
+        return (done is not None and done["config"].get("user.lxdops.replica") == "true"
+                and INCOMPLETE_KEY not in done["config"])
 
-    worker = threading.Thread(target=replicate)
-    worker.start()
+    worker, outcome = replicate_in_background(
+        run_module, dict(instances=names, remote=remote_params, parallel=1, retries=0), first_done,
+        "the first replica")
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            done = remote_unix.exists(api_path("instances", names[0]))
-            if done is not None and done["config"].get("user.lxdops.replica") == "true" and \
-                    INCOMPLETE_KEY not in done["config"]:
-                break
-            time.sleep(0.05)
-        else:
-            raise AssertionError("the first replica never appeared")
         lab_control_module.stop_daemon(remote_daemon)
         worker.join(300)
     finally:
@@ -218,6 +210,25 @@ def begun(client, name):
         return False
 
 
+def replicate_in_background(run_module, params, until, what):
+    """lxd_replica in a thread, returned once until() holds; outcome["result"] is the module's result once the thread
+    has ended. Gives up (the thread joined) after 120 s with "<what> never happened"."""
+    outcome = {}
+
+    def replicate():
+        outcome["result"] = run_module("lxd_replica", params)
+
+    worker = threading.Thread(target=replicate)
+    worker.start()
+    deadline = time.monotonic() + 120
+    while not until():
+        if time.monotonic() > deadline:
+            worker.join(300)
+            raise AssertionError("%s never happened" % what)
+        time.sleep(0.02)
+    return worker, outcome
+
+
 def sha256_of(client, name, path):
     sink = io.BytesIO()
     client.pull_file(name, path, sink)
@@ -233,18 +244,9 @@ def test_target_killed_during_a_first_copy(run_module, primary, remote_unix, rem
     # Enough data that the kill lands during the transfer.
     primary.execute(name, ["sh", "-c", "dd if=/dev/urandom of=/root/big bs=1M count=150 2>/dev/null && sync"])
     digest = sha256_of(primary, name, "/root/big")
-    outcome = {}
-
-    def replicate():
-        outcome["result"] = run_module("lxd_replica", dict(instances=[name], remote=remote_params, retries=0))
-
-    worker = threading.Thread(target=replicate)
-    worker.start()
+    worker, outcome = replicate_in_background(run_module, dict(instances=[name], remote=remote_params, retries=0),
+                                              lambda: begun(remote_unix, name), "the copy's start")
     try:
-        deadline = time.monotonic() + 120
-        while not begun(remote_unix, name):
-            assert time.monotonic() < deadline, "the copy never began"
-            time.sleep(0.02)
         time.sleep(delay)
         kill_daemon(lab_control_module, remote_unix)
         worker.join(300)
@@ -423,26 +425,17 @@ def test_two_replications_at_once(run_module, primary, remote_unix, remote_param
     name = instance("busy")
     primary.execute(name, ["sh", "-c", "dd if=/dev/urandom of=/root/big bs=1M count=100 2>/dev/null && sync"])
     lock_path = str(tmp_path / "replicate.lock")
-    outcome = {}
-
-    def first():
-        outcome["first"] = run_module("lxd_replica", dict(instances=[name], remote=remote_params,
-                                                          lock_path=lock_path))
-
-    worker = threading.Thread(target=first)
-    worker.start()
+    worker, outcome = replicate_in_background(run_module, dict(instances=[name], remote=remote_params,
+                                                               lock_path=lock_path),
+                                              lambda: begun(remote_unix, name), "the copy's start")
     try:
-        deadline = time.monotonic() + 120
-        while not begun(remote_unix, name):
-            assert time.monotonic() < deadline, "the copy never began"
-            time.sleep(0.02)
         second = run_module("lxd_replica", dict(instances=[name], remote=remote_params, lock_path=lock_path,
                                                 lock_wait=0))
     finally:
         worker.join(300)
     assert second["failed"] and "already running" in second["msg"] and second["_requests"] == 0
-    assert not outcome["first"].get("failed"), outcome["first"].get("msg")
-    assert outcome["first"]["results"][0]["action"] == "created"
+    assert not outcome["result"].get("failed"), outcome["result"].get("msg")
+    assert outcome["result"]["results"][0]["action"] == "created"
     assert INCOMPLETE_KEY not in instance_of(remote_unix, name)["config"]
 
 
