@@ -5,7 +5,7 @@
 
 """Config values LXD accepts and values it refuses, shared by the unit and the integration tests.
 
-BAD rows: (key, value, a piece of the accepted forms the message must show).
+BAD rows: (key, value, a piece of the accepted forms the message must show), from BAD_BY_KEY.
 """
 
 from __future__ import annotations
@@ -32,48 +32,31 @@ GOOD = [
     ("user.anything", "goes"), ("environment.HTTP_PROXY", "http://proxy:3128"), ("raw.lxc", "lxc.apparmor.profile=x"),
 ]
 
-BAD = [
-    ("limits.memory.enforce", "2GB", "hard or soft"),
-    ("limits.memory.enforce", "Hard", "hard or soft"),
-    ("limits.cpu", "0-", "CPU count"),
-    ("limits.cpu", "0", "CPU count"),
-    ("limits.cpu", "3-1", "ranges"),
-    ("limits.cpu", "two", "CPU count"),
-    ("limits.cpu", "1,,3", "list"),
-    ("limits.cpu.allowance", "150%", "1-100%"),
-    ("limits.cpu.allowance", "0%", "1-100%"),
-    ("limits.cpu.allowance", "25ms", "time slice"),
-    ("limits.cpu.allowance", "25/100", "time slice"),
-    ("limits.cpu.priority", 11, "0-10"),
-    ("limits.cpu.priority", -1, "0-10"),
-    ("limits.memory", "2 GB", "LXD's suffixes"),
-    ("limits.memory", "2gb", "LXD's suffixes"),
-    ("limits.memory", "1.5GiB", "LXD's suffixes"),
-    ("limits.memory", "150%", "percentage"),
-    ("limits.memory", "0", "size"),
-    ("limits.memory.swap", "maybe", "true or false"),
-    ("limits.memory.swap.priority", 20, "0-10"),
-    ("limits.processes", 0, "positive integer"),
-    ("limits.processes", "many", "positive integer"),
-    ("limits.disk.priority", "high", "0-10"),
-    ("limits.network.priority", 99, "0-10"),
-    ("snapshots.schedule", "61 * * * *", "five-field cron"),
-    ("snapshots.schedule", "* 24 * * *", "five-field cron"),
-    ("snapshots.schedule", "* * 0 * *", "five-field cron"),
-    ("snapshots.schedule", "* * * 13 *", "five-field cron"),
-    ("snapshots.schedule", "* * * * 8", "five-field cron"),
-    ("snapshots.schedule", "* * * *", "five-field cron"),
-    ("snapshots.schedule", "@fortnightly", "@daily"),
-    ("snapshots.schedule", "*/0 * * * *", "five-field cron"),
-    ("snapshots.schedule.stopped", "sometimes", "true or false"),
-    ("snapshots.pattern", "nightly/%d", "without '/'"),
-    ("snapshots.expiry", "1x", "M (minutes)"),
-    ("snapshots.expiry", "1 d", "M (minutes)"),
-    ("snapshots.expiry", "d1", "M (minutes)"),
-    ("snapshots.expiry", "1D", "M (minutes)"),
-    ("boot.autostart", "2", "true or false"),
-    ("boot.autostart.delay", -5, "seconds"),
-    ("boot.autostart.priority", "first", "integer"),
-    ("security.nesting", "enabled", "true or false"),
-    ("security.privileged", 2, "true or false"),
-]
+# {key: {a piece of the accepted forms the message must show: [values refused]}}
+BAD_BY_KEY = {
+    "limits.memory.enforce": {"hard or soft": ["2GB", "Hard"]},
+    "limits.cpu": {"CPU count": ["0-", "0", "two"], "ranges": ["3-1"], "list": ["1,,3"]},
+    "limits.cpu.allowance": {"1-100%": ["150%", "0%"], "time slice": ["25ms", "25/100"]},
+    "limits.cpu.priority": {"0-10": [11, -1]},
+    "limits.memory": {"LXD's suffixes": ["2 GB", "2gb", "1.5GiB"], "percentage": ["150%"], "size": ["0"]},
+    "limits.memory.swap": {"true or false": ["maybe"]},
+    "limits.memory.swap.priority": {"0-10": [20]},
+    "limits.processes": {"positive integer": [0, "many"]},
+    "limits.disk.priority": {"0-10": ["high"]},
+    "limits.network.priority": {"0-10": [99]},
+    "snapshots.schedule": {
+        "five-field cron": ["61 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *", "* * * * 8", "* * * *",
+                            "*/0 * * * *"],
+        "@daily": ["@fortnightly"],
+    },
+    "snapshots.schedule.stopped": {"true or false": ["sometimes"]},
+    "snapshots.pattern": {"without '/'": ["nightly/%d"]},
+    "snapshots.expiry": {"M (minutes)": ["1x", "1 d", "d1", "1D"]},
+    "boot.autostart": {"true or false": ["2"]},
+    "boot.autostart.delay": {"seconds": [-5]},
+    "boot.autostart.priority": {"integer": ["first"]},
+    "security.nesting": {"true or false": ["enabled"]},
+    "security.privileged": {"true or false": [2]},
+}
+
+BAD = [(key, value, form) for key, forms in BAD_BY_KEY.items() for form, values in forms.items() for value in values]
