@@ -19,25 +19,28 @@ LXD_OWNED_PREFIXES = ("volatile.", "image.")
 # LXD's internal ID maps of an instance: large, and of no use in a play (the inventory leaves them out).
 IDMAP_KEYS = ("volatile.idmap.current", "volatile.idmap.next", "volatile.last_state.idmap")
 
-# The limit options (lxd_limits, a limits entry of lxd_instance_set) -> (where the key lives, LXD key).
+# The limit options (lxd_limits, a limits entry of lxd_instance_set) -> (where the key lives, LXD key, option type).
 # "config" is the instance's or profile's config, "disk" the root disk device, "nic" the named nic device.
+# Each option is declared here once: limits.limit_options() derives the argument spec from this table.
 LIMIT_OPTIONS = {
-    "cpu": ("config", "limits.cpu"),
-    "cpu_allowance": ("config", "limits.cpu.allowance"),
-    "cpu_priority": ("config", "limits.cpu.priority"),
-    "memory": ("config", "limits.memory"),
-    "memory_enforce": ("config", "limits.memory.enforce"),
-    "memory_swap": ("config", "limits.memory.swap"),
-    "memory_swap_priority": ("config", "limits.memory.swap.priority"),
-    "processes": ("config", "limits.processes"),
-    "disk_priority": ("config", "limits.disk.priority"),
-    "network_priority": ("config", "limits.network.priority"),
-    "disk_size": ("disk", "size"),
-    "disk_read": ("disk", "limits.read"),
-    "disk_write": ("disk", "limits.write"),
-    "network_ingress": ("nic", "limits.ingress"),
-    "network_egress": ("nic", "limits.egress"),
+    "cpu": ("config", "limits.cpu", "raw"),
+    "cpu_allowance": ("config", "limits.cpu.allowance", "str"),
+    "cpu_priority": ("config", "limits.cpu.priority", "int"),
+    "memory": ("config", "limits.memory", "str"),
+    "memory_enforce": ("config", "limits.memory.enforce", "str"),
+    "memory_swap": ("config", "limits.memory.swap", "bool"),
+    "memory_swap_priority": ("config", "limits.memory.swap.priority", "int"),
+    "processes": ("config", "limits.processes", "int"),
+    "disk_priority": ("config", "limits.disk.priority", "int"),
+    "network_priority": ("config", "limits.network.priority", "int"),
+    "disk_size": ("disk", "size", "str"),
+    "disk_read": ("disk", "limits.read", "str"),
+    "disk_write": ("disk", "limits.write", "str"),
+    "network_ingress": ("nic", "limits.ingress", "str"),
+    "network_egress": ("nic", "limits.egress", "str"),
 }
+# What limits.memory.enforce accepts (also the choices of the memory_enforce option).
+MEMORY_ENFORCE = ("hard", "soft")
 
 # Server keys whose values are never echoed: the daemon shows some only as `true` (core.trust_password), others
 # in clear (maas.api.key on LXD 5.0, loki.auth.password, openfga.api.token on Incus 6.0).
@@ -283,7 +286,7 @@ INSTANCE_KEYS = {
     "limits.cpu.allowance": (_is_cpu_allowance, "a percentage 1-100% (20%) or a time slice (25ms/100ms)"),
     "limits.cpu.priority": (_int_range(0, 10), "an integer 0-10"),
     "limits.memory": (_is_memory, "a size with LXD's suffixes (256MB, 2GiB) or a percentage 1-100% (10%)"),
-    "limits.memory.enforce": (_one_of("hard", "soft"), "hard or soft"),
+    "limits.memory.enforce": (_one_of(*MEMORY_ENFORCE), " or ".join(MEMORY_ENFORCE)),
     "limits.memory.swap": (_is_bool, BOOL_FORM),
     "limits.memory.swap.priority": (_int_range(0, 10), "an integer 0-10"),
     "limits.processes": (_int_range(1), "a positive integer"),

@@ -74,7 +74,7 @@ def plan_limits(limits, where):
         raise ConfigError("%s: limits: %s" % (where, exc))
     config, devices = {}, {}
     for option, value in wanted.items():
-        place, key = LIMIT_OPTIONS[option]
+        place, key, _kind = LIMIT_OPTIONS[option]
         if place == "config":
             config[key] = value
         else:

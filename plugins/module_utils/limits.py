@@ -14,6 +14,7 @@ from ansible_collections.lxdops.server.plugins.module_utils.config import (
     DEVICE_KEYS,
     INSTANCE_KEYS,
     LIMIT_OPTIONS,
+    MEMORY_ENFORCE,
     ConfigError,
     to_lxd_string,
 )
@@ -24,32 +25,20 @@ from ansible_collections.lxdops.server.plugins.module_utils.profile import check
 
 
 def limit_options():
-    """The argument spec of the limit options (lxd_limits' own, and a limits entry of lxd_instance_set)."""
-    return dict(
-        cpu=dict(type="raw"),
-        cpu_allowance=dict(type="str"),
-        cpu_priority=dict(type="int"),
-        memory=dict(type="str"),
-        memory_enforce=dict(type="str", choices=["hard", "soft"]),
-        memory_swap=dict(type="bool"),
-        memory_swap_priority=dict(type="int"),
-        processes=dict(type="int"),
-        disk_size=dict(type="str"),
-        disk_read=dict(type="str"),
-        disk_write=dict(type="str"),
-        disk_priority=dict(type="int"),
-        network_ingress=dict(type="str"),
-        network_egress=dict(type="str"),
-        network_priority=dict(type="int"),
-        disk_device=dict(type="str", default="root"),
-        nic=dict(type="str", default="eth0"),
-    )
+    """The argument spec of the limit options (lxd_limits' own, and a limits entry of lxd_instance_set).
+
+    Derived from config.LIMIT_OPTIONS, plus the names of the devices that hold the disk and nic limits.
+    """
+    spec = dict((option, dict(type=kind)) for option, (_where, _key, kind) in LIMIT_OPTIONS.items())
+    spec["memory_enforce"]["choices"] = list(MEMORY_ENFORCE)
+    spec.update(disk_device=dict(type="str", default="root"), nic=dict(type="str", default="eth0"))
+    return spec
 
 
 def normalize_limits(params, given):
     """{option: lxd string or None (remove)} for the limit options the task gave; raise ConfigError."""
     wanted = {}
-    for option, (where, key) in LIMIT_OPTIONS.items():
+    for option, (where, key, _kind) in LIMIT_OPTIONS.items():
         if option not in given and params.get(option) is None:
             continue
         raw = params.get(option)
@@ -201,11 +190,11 @@ class LimitsManager(Manager):
 
     def refuse_unknown_keys(self, body):
         """Fail before the write (and in check mode) when a limit to set is a key this daemon does not have."""
-        setting = [key for option, (where, key) in sorted(LIMIT_OPTIONS.items())
+        setting = [key for option, (where, key, _kind) in sorted(LIMIT_OPTIONS.items())
                    if where == "config" and self.wanted.get(option) is not None and key in body["config"]]
         unknown = unknown_config_keys(self.client, setting)
         if unknown:
-            options = dict((key, option) for option, (where, key) in LIMIT_OPTIONS.items() if where == "config")
+            options = dict((key, option) for option, (where, key, _kind) in LIMIT_OPTIONS.items() if where == "config")
             raise LXDError("%s: %s at %s has no such key (it is not among the instance keys the server lists); "
                            "leave %s out for this server"
                            % (", ".join("%s (%s)" % (options[k], k) for k in unknown), self.client.daemon_name(),
@@ -218,7 +207,7 @@ class LimitsManager(Manager):
         devices = current.get("expanded_devices") if p["instance"] else current.get("devices")
         config, devices = config or {}, devices or {}
         result = {}
-        for option, (where, key) in LIMIT_OPTIONS.items():
+        for option, (where, key, _kind) in LIMIT_OPTIONS.items():
             if where == "config":
                 result[option] = config.get(key)
             else:
