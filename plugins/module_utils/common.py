@@ -66,6 +66,11 @@ class LXDModule(AnsibleModule):
         self.fail_json(msg=exc.message, **result)
 
 
+def run_manager(manager, module_options, **module_kwargs):
+    """A module's main(): its own options (plus the connection options) checked by Ansible, then its manager runs."""
+    manager(LXDModule(module_options, **module_kwargs)).run()
+
+
 def remote_argument_spec():
     """The connection options again, as suboptions for a second server (a replica target, a peer)."""
     spec = {}

@@ -184,6 +184,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+actions:
+  description: What was done (or would be done in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [create, export, delete backup-20261129-020000]
 backups:
   description: The instance's (or volume's) backups on the server after the task, oldest first (not with
     O(state=imported)).
@@ -295,20 +301,15 @@ file:
     compression: zstd
     checked: true
     size: 104857600
-actions:
-  description: What was done (or would be done in check mode), in order.
-  returned: always
-  type: list
-  elements: str
-  sample: [create, export, delete backup-20261129-020000]
 """
 
 from ansible_collections.lxdops.server.plugins.module_utils.backup import COMPRESSIONS, BackupManager
-from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
+from ansible_collections.lxdops.server.plugins.module_utils.common import run_manager
 
 
 def main():
-    module = LXDModule(
+    run_manager(
+        BackupManager,
         dict(
             instance=dict(type="str"),
             volume=dict(type="str"),
@@ -329,7 +330,6 @@ def main():
         required_one_of=[("instance", "volume")],
         required_by={"volume": ("pool",)},
     )
-    BackupManager(module).run()
 
 
 if __name__ == "__main__":

@@ -180,6 +180,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+actions:
+  description: What was done (or would be done in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [issue join token]
 members:
   description: The cluster's members, after the task (none when the server is not clustered, or in check mode before
     a bootstrap or join).
@@ -220,45 +226,35 @@ token:
     in check mode when a new token would be issued). A secret.
   returned: always
   type: str
-actions:
-  description: What was done (or would be done in check mode), in order.
-  returned: always
-  type: list
-  elements: str
-  sample: [issue join token]
 """
 
 from ansible_collections.lxdops.server.plugins.module_utils.cluster import STATES, ClusterMemberManager
-from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
+from ansible_collections.lxdops.server.plugins.module_utils.common import run_manager
 
 
 def main():
-    module = LXDModule(
-        dict(
-            name=dict(type="str"),
-            state=dict(type="str", choices=list(STATES), default="present"),
-            cluster_token=dict(type="str", no_log=True),
-            cluster_address=dict(type="str"),
-            server_address=dict(type="str"),
-            member_config=dict(
-                type="list",
-                elements="dict",
-                options=dict(
-                    entity=dict(type="str", choices=["storage-pool", "network"], required=True),
-                    name=dict(type="str", required=True),
-                    key=dict(type="str", required=True, no_log=False),
-                    value=dict(type="str", required=True),
-                ),
+    run_manager(ClusterMemberManager, dict(
+        name=dict(type="str"),
+        state=dict(type="str", choices=list(STATES), default="present"),
+        cluster_token=dict(type="str", no_log=True),
+        cluster_address=dict(type="str"),
+        server_address=dict(type="str"),
+        member_config=dict(
+            type="list",
+            elements="dict",
+            options=dict(
+                entity=dict(type="str", choices=["storage-pool", "network"], required=True),
+                name=dict(type="str", required=True),
+                key=dict(type="str", required=True, no_log=False),
+                value=dict(type="str", required=True),
             ),
-            description=dict(type="str"),
-            failure_domain=dict(type="str"),
-            roles=dict(type="list", elements="str"),
-            config=dict(type="dict"),
-            force=dict(type="bool", default=False),
-            mode=dict(type="str"),
         ),
-    )
-    ClusterMemberManager(module).run()
+        description=dict(type="str"),
+        failure_domain=dict(type="str"),
+        roles=dict(type="list", elements="str"),
+        config=dict(type="dict"),
+        force=dict(type="bool", default=False),
+        mode=dict(type="str")))
 
 
 if __name__ == "__main__":

@@ -191,6 +191,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+actions:
+  description: What was done (or would be done in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [upload, alias debian/12]
 image:
   description: The image as the daemon shows it; empty when absent or about to be made in check mode.
   returned: success
@@ -225,16 +231,10 @@ deleted:
   returned: state is absent
   type: list
   elements: str
-actions:
-  description: What was done (or would be done in check mode), in order.
-  returned: always
-  type: list
-  elements: str
-  sample: [upload, alias debian/12]
 """
 
 from ansible_collections.lxdops.server.plugins.module_utils.args import STATE_ARGUMENT_SPEC, options
-from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule, remote_argument_spec
+from ansible_collections.lxdops.server.plugins.module_utils.common import remote_argument_spec, run_manager
 from ansible_collections.lxdops.server.plugins.module_utils.image import IMAGE_TYPES, PROTOCOLS, ImageManager
 
 
@@ -247,22 +247,18 @@ def main():
         secret=dict(type="str", no_log=True),
         image_type=dict(type="str", choices=list(IMAGE_TYPES)),
     )
-    module = LXDModule(
-        options(
-            STATE_ARGUMENT_SPEC,
-            fingerprint=dict(type="str"),
-            file=dict(type="path"),
-            rootfs_file=dict(type="path"),
-            remote=dict(type="dict", options=remote),
-            aliases=dict(type="list", elements="raw"),
-            purge_aliases=dict(type="bool", default=False),
-            public=dict(type="bool"),
-            auto_update=dict(type="bool"),
-            properties=dict(type="dict"),
-            expires_at=dict(type="str"),
-        ),
-    )
-    ImageManager(module).run()
+    run_manager(ImageManager, options(
+        STATE_ARGUMENT_SPEC,
+        fingerprint=dict(type="str"),
+        file=dict(type="path"),
+        rootfs_file=dict(type="path"),
+        remote=dict(type="dict", options=remote),
+        aliases=dict(type="list", elements="raw"),
+        purge_aliases=dict(type="bool", default=False),
+        public=dict(type="bool"),
+        auto_update=dict(type="bool"),
+        properties=dict(type="dict"),
+        expires_at=dict(type="str")))
 
 
 if __name__ == "__main__":

@@ -285,19 +285,15 @@ projects:
       elements: str
 """
 
-from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
+from ansible_collections.lxdops.server.plugins.module_utils.common import run_manager
 from ansible_collections.lxdops.server.plugins.module_utils.info import DEFAULT_GATHER, SECTIONS, InfoGatherer
 
 
 def main():
-    module = LXDModule(
-        dict(
-            gather=dict(type="list", elements="str", choices=list(SECTIONS), default=list(DEFAULT_GATHER)),
-            all_projects=dict(type="bool", default=False),
-            instances=dict(type="list", elements="str"),
-        ),
-    )
-    InfoGatherer(module).run()
+    run_manager(InfoGatherer, dict(
+        gather=dict(type="list", elements="str", choices=list(SECTIONS), default=list(DEFAULT_GATHER)),
+        all_projects=dict(type="bool", default=False),
+        instances=dict(type="list", elements="str")))
 
 
 if __name__ == "__main__":

@@ -184,6 +184,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+actions:
+  description: What was done (or would be done in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [create, start]
 instance:
   description:
     - The instance as LXD shows it (C(GET /1.0/instances/<name>?recursion=1)), with expanded config and devices,
@@ -216,21 +222,14 @@ addresses:
   returned: success
   type: dict
   sample: {"eth0": ["10.213.57.20"]}
-actions:
-  description: What was done (or would be done in check mode), in order.
-  returned: always
-  type: list
-  elements: str
-  sample: [create, start]
 """
 
-from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
+from ansible_collections.lxdops.server.plugins.module_utils.common import run_manager
 from ansible_collections.lxdops.server.plugins.module_utils.instance import InstanceManager, instance_options
 
 
 def main():
-    module = LXDModule(instance_options())
-    InstanceManager(module).run()
+    run_manager(InstanceManager, instance_options())
 
 
 if __name__ == "__main__":

@@ -323,22 +323,14 @@ from ansible_collections.lxdops.server.plugins.module_utils.client import LXDErr
 from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule, client_from_params
 from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError
 from ansible_collections.lxdops.server.plugins.module_utils.instance import failure_summary
-from ansible_collections.lxdops.server.plugins.module_utils.instance_set import (
-    InstanceSet,
-    plan_entries,
-    set_diff,
-    summarize,
-)
+from ansible_collections.lxdops.server.plugins.module_utils.instance_set import InstanceSet, plan_entries, set_diff, summarize
 
 
 def main():
-    module = LXDModule(
-        dict(
-            instances=dict(type="list", elements="dict", required=True),
-            defaults=dict(type="dict", default={}),
-            parallel=dict(type="int", default=4),
-        ),
-    )
+    module = LXDModule(dict(
+        instances=dict(type="list", elements="dict", required=True),
+        defaults=dict(type="dict", default={}),
+        parallel=dict(type="int", default=4)))
     p = module.params
     if p["parallel"] < 1:
         module.fail_json(msg="parallel: %d is not accepted; give 1 or more workers" % p["parallel"])

@@ -133,6 +133,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+actions:
+  description: What was done (or would be done in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [update]
 limits:
   description: Every limit option with the value in force (after profiles, for an instance); null when unset.
   returned: success
@@ -169,29 +175,19 @@ usage:
       description: Per interface, bytes and packets received and sent.
       type: dict
       sample: {"eth0": {"bytes_received": 710, "bytes_sent": 954, "packets_received": 2, "packets_sent": 5}}
-actions:
-  description: What was done (or would be done in check mode), in order.
-  returned: always
-  type: list
-  elements: str
-  sample: [update]
 """
 
-from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
+from ansible_collections.lxdops.server.plugins.module_utils.common import run_manager
 from ansible_collections.lxdops.server.plugins.module_utils.limits import LimitsManager, limit_options
 
 
 def main():
-    module = LXDModule(
-        dict(
-            instance=dict(type="str"),
-            profile=dict(type="str"),
-            **limit_options()
-        ),
+    run_manager(
+        LimitsManager,
+        dict(instance=dict(type="str"), profile=dict(type="str"), **limit_options()),
         mutually_exclusive=[("instance", "profile")],
         required_one_of=[("instance", "profile")],
     )
-    LimitsManager(module).run()
 
 
 if __name__ == "__main__":

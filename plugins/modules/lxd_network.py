@@ -71,6 +71,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+actions:
+  description: What was done (or would be done in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [create]
 network:
   description: The network as LXD shows it; empty when absent or about to be created in check mode.
   returned: success
@@ -86,28 +92,18 @@ network:
     managed:
       description: Whether LXD manages it (always true for networks this module manages).
       type: bool
-actions:
-  description: What was done (or would be done in check mode), in order.
-  returned: always
-  type: list
-  elements: str
-  sample: [create]
 """
 
 from ansible_collections.lxdops.server.plugins.module_utils.args import OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC, options
-from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
+from ansible_collections.lxdops.server.plugins.module_utils.common import run_manager
 from ansible_collections.lxdops.server.plugins.module_utils.network import NETWORK_TYPES, NetworkManager
 
 
 def main():
-    module = LXDModule(
-        options(
-            OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC,
-            type=dict(type="str", choices=list(NETWORK_TYPES)),
-            member_config=dict(type="dict"),
-        ),
-    )
-    NetworkManager(module).run()
+    run_manager(NetworkManager, options(
+        OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC,
+        type=dict(type="str", choices=list(NETWORK_TYPES)),
+        member_config=dict(type="dict")))
 
 
 if __name__ == "__main__":

@@ -91,6 +91,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+actions:
+  description: What was done (or would be done in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [update]
 profile:
   description: The profile as LXD shows it; empty when absent or about to be created in check mode.
   returned: success
@@ -110,30 +116,20 @@ profile:
       type: list
       elements: str
       sample: ["/1.0/instances/web1"]
-actions:
-  description: What was done (or would be done in check mode), in order.
-  returned: always
-  type: list
-  elements: str
-  sample: [update]
 """
 
 from ansible_collections.lxdops.server.plugins.module_utils.args import OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC, options
-from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
+from ansible_collections.lxdops.server.plugins.module_utils.common import run_manager
 from ansible_collections.lxdops.server.plugins.module_utils.profile import ProfileManager
 
 
 def main():
-    module = LXDModule(
-        options(
-            OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC,
-            devices=dict(type="dict"),
-            mode=dict(type="str", choices=["merge", "replace"], default="merge"),
-            new_name=dict(type="str"),
-            force=dict(type="bool", default=False),
-        ),
-    )
-    ProfileManager(module).run()
+    run_manager(ProfileManager, options(
+        OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC,
+        devices=dict(type="dict"),
+        mode=dict(type="str", choices=["merge", "replace"], default="merge"),
+        new_name=dict(type="str"),
+        force=dict(type="bool", default=False)))
 
 
 if __name__ == "__main__":

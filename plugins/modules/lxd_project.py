@@ -91,6 +91,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+actions:
+  description: What was done (or would be done in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [create]
 project:
   description: The project as LXD shows it; empty when absent or about to be created in check mode.
   returned: success
@@ -112,22 +118,15 @@ project:
       type: list
       elements: str
       sample: ["/1.0/instances/web1?project=web"]
-actions:
-  description: What was done (or would be done in check mode), in order.
-  returned: always
-  type: list
-  elements: str
-  sample: [create]
 """
 
 from ansible_collections.lxdops.server.plugins.module_utils.args import OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC, options
-from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
+from ansible_collections.lxdops.server.plugins.module_utils.common import run_manager
 from ansible_collections.lxdops.server.plugins.module_utils.project import ProjectManager
 
 
 def main():
-    module = LXDModule(options(OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC))
-    ProjectManager(module).run()
+    run_manager(ProjectManager, options(OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC))
 
 
 if __name__ == "__main__":

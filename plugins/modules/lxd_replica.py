@@ -191,7 +191,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 results:
-  description: One result per instance, in the order given.
+  description: One result per instance, in the order of O(instances).
   returned: always
   type: list
   elements: dict
@@ -261,21 +261,18 @@ from ansible_collections.lxdops.server.plugins.module_utils.replica import (
 
 
 def main():
-    module = LXDModule(
-        dict(
-            instances=dict(type="list", elements="str", required=True),
-            remote=dict(type="dict", required=True, options=remote_argument_spec()),
-            refresh=dict(type="bool", default=True),
-            instance_only=dict(type="bool", default=False),
-            target_config=dict(type="dict", default={"boot.autostart": False}),
-            parallel=dict(type="int", default=2),
-            retries=dict(type="int", default=1),
-            source_address=dict(type="str"),
-            projects=dict(type="list", elements="str"),
-            lock_path=dict(type="path", default=DEFAULT_LOCK_PATH),
-            lock_wait=dict(type="int", default=DEFAULT_LOCK_WAIT),
-        ),
-    )
+    module = LXDModule(dict(
+        instances=dict(type="list", elements="str", required=True),
+        remote=dict(type="dict", required=True, options=remote_argument_spec()),
+        refresh=dict(type="bool", default=True),
+        instance_only=dict(type="bool", default=False),
+        target_config=dict(type="dict", default={"boot.autostart": False}),
+        parallel=dict(type="int", default=2),
+        retries=dict(type="int", default=1),
+        source_address=dict(type="str"),
+        projects=dict(type="list", elements="str"),
+        lock_path=dict(type="path", default=DEFAULT_LOCK_PATH),
+        lock_wait=dict(type="int", default=DEFAULT_LOCK_WAIT)))
     p = module.params
     try:
         names = check_names(p["instances"])

@@ -55,31 +55,27 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-config:
-  description: The server config after the change; values of secret keys are masked.
-  returned: success
-  type: dict
-  sample: {"core.https_address": "192.0.2.10:8443", "core.trust_password": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"}
 actions:
   description: What was done (or would be done in check mode), in order.
   returned: always
   type: list
   elements: str
   sample: [update]
+config:
+  description: The server config after the change; values of secret keys are masked.
+  returned: success
+  type: dict
+  sample: {"core.https_address": "192.0.2.10:8443", "core.trust_password": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"}
 """
 
-from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
+from ansible_collections.lxdops.server.plugins.module_utils.common import run_manager
 from ansible_collections.lxdops.server.plugins.module_utils.server import ServerManager
 
 
 def main():
-    module = LXDModule(
-        dict(
-            config=dict(type="dict", required=True, no_log=False),
-            update_secrets=dict(type="bool", default=False, no_log=False),
-        ),
-    )
-    ServerManager(module).run()
+    run_manager(ServerManager, dict(
+        config=dict(type="dict", required=True, no_log=False),
+        update_secrets=dict(type="bool", default=False, no_log=False)))
 
 
 if __name__ == "__main__":

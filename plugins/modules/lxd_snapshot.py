@@ -134,6 +134,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+actions:
+  description: What was done (or would be done in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [stop, restore, start]
 snapshots:
   description: The instance's (or volume's) snapshots after the task.
   returned: success
@@ -156,20 +162,15 @@ snapshots:
       description: Whether the running state is included (always false for a volume).
       type: bool
       sample: false
-actions:
-  description: What was done (or would be done in check mode), in order.
-  returned: always
-  type: list
-  elements: str
-  sample: [stop, restore, start]
 """
 
-from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
+from ansible_collections.lxdops.server.plugins.module_utils.common import run_manager
 from ansible_collections.lxdops.server.plugins.module_utils.snapshot import SnapshotManager
 
 
 def main():
-    module = LXDModule(
+    run_manager(
+        SnapshotManager,
         dict(
             instance=dict(type="str"),
             volume=dict(type="str"),
@@ -187,7 +188,6 @@ def main():
         required_one_of=[("instance", "volume")],
         required_together=[("volume", "pool")],
     )
-    SnapshotManager(module).run()
 
 
 if __name__ == "__main__":

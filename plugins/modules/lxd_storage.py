@@ -99,6 +99,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+actions:
+  description: What was done (or would be done in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [create]
 pool:
   description: The pool as LXD shows it; empty when absent or about to be created in check mode.
   returned: success
@@ -120,30 +126,20 @@ pool:
       description: Pool status.
       type: str
       sample: Created
-actions:
-  description: What was done (or would be done in check mode), in order.
-  returned: always
-  type: list
-  elements: str
-  sample: [create]
 """
 
 from ansible_collections.lxdops.server.plugins.module_utils.args import OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC, options
-from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
+from ansible_collections.lxdops.server.plugins.module_utils.common import run_manager
 from ansible_collections.lxdops.server.plugins.module_utils.storage import DRIVERS, StorageManager
 
 
 def main():
-    module = LXDModule(
-        options(
-            OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC,
-            driver=dict(type="str", choices=list(DRIVERS)),
-            source=dict(type="str"),
-            size=dict(type="str"),
-            member_config=dict(type="dict"),
-        ),
-    )
-    StorageManager(module).run()
+    run_manager(StorageManager, options(
+        OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC,
+        driver=dict(type="str", choices=list(DRIVERS)),
+        source=dict(type="str"),
+        size=dict(type="str"),
+        member_config=dict(type="dict")))
 
 
 if __name__ == "__main__":

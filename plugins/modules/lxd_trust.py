@@ -184,6 +184,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+actions:
+  description: What was done (or would be done in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [add]
 certificate:
   description:
     - The certificate's trust-store entry (without the PEM body). Empty when removed, and with O(state=token) unless
@@ -253,41 +259,31 @@ cli_remote:
     fingerprint:
       description: Fingerprint of the user's client certificate (V(null) in check mode when still to be created).
       type: str
-actions:
-  description: What was done (or would be done in check mode), in order.
-  returned: always
-  type: list
-  elements: str
-  sample: [add]
 """
 
-from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
+from ansible_collections.lxdops.server.plugins.module_utils.common import run_manager
 from ansible_collections.lxdops.server.plugins.module_utils.trust import TrustManager
 
 
 def main():
-    module = LXDModule(
-        dict(
-            state=dict(type="str", choices=["present", "absent", "token"], default="present"),
-            certificate=dict(type="str"),
-            fingerprint=dict(type="str"),
-            name=dict(type="str"),
-            projects=dict(type="list", elements="str"),
-            type=dict(type="str", choices=["client", "metrics"]),
-            force=dict(type="bool", default=False),
-            cli_remote=dict(
-                type="dict",
-                options=dict(
-                    name=dict(type="str", required=True),
-                    cli=dict(type="str", choices=["lxc", "incus"]),
-                    user=dict(type="str"),
-                    config_dir=dict(type="path"),
-                    url=dict(type="str"),
-                ),
+    run_manager(TrustManager, dict(
+        state=dict(type="str", choices=["present", "absent", "token"], default="present"),
+        certificate=dict(type="str"),
+        fingerprint=dict(type="str"),
+        name=dict(type="str"),
+        projects=dict(type="list", elements="str"),
+        type=dict(type="str", choices=["client", "metrics"]),
+        force=dict(type="bool", default=False),
+        cli_remote=dict(
+            type="dict",
+            options=dict(
+                name=dict(type="str", required=True),
+                cli=dict(type="str", choices=["lxc", "incus"]),
+                user=dict(type="str"),
+                config_dir=dict(type="path"),
+                url=dict(type="str"),
             ),
-        ),
-    )
-    TrustManager(module).run()
+        )))
 
 
 if __name__ == "__main__":

@@ -73,6 +73,7 @@ options:
     default: false
 seealso:
   - module: lxdops.server.lxd_snapshot
+  - module: lxdops.server.lxd_backup
   - module: lxdops.server.lxd_instance
   - module: lxdops.server.lxd_storage
 """
@@ -128,6 +129,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+actions:
+  description: What was done (or would be done in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [detach from instance db1, delete]
 volume:
   description: The volume as LXD shows it, with its pool; empty when absent or about to be created in check mode.
   returned: success
@@ -157,31 +164,21 @@ volume:
       type: list
       elements: str
       sample: ["/1.0/instances/db1"]
-actions:
-  description: What was done (or would be done in check mode), in order.
-  returned: always
-  type: list
-  elements: str
-  sample: [detach from instance db1, delete]
 """
 
 from ansible_collections.lxdops.server.plugins.module_utils.args import OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC, options
-from ansible_collections.lxdops.server.plugins.module_utils.common import LXDModule
+from ansible_collections.lxdops.server.plugins.module_utils.common import run_manager
 from ansible_collections.lxdops.server.plugins.module_utils.volume import CONTENT_TYPES, VolumeManager
 
 
 def main():
-    module = LXDModule(
-        options(
-            OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC,
-            pool=dict(type="str", required=True),
-            content_type=dict(type="str", choices=list(CONTENT_TYPES)),
-            size=dict(type="str"),
-            new_name=dict(type="str"),
-            force=dict(type="bool", default=False),
-        ),
-    )
-    VolumeManager(module).run()
+    run_manager(VolumeManager, options(
+        OBJECT_ARGUMENT_SPEC, STATE_ARGUMENT_SPEC,
+        pool=dict(type="str", required=True),
+        content_type=dict(type="str", choices=list(CONTENT_TYPES)),
+        size=dict(type="str"),
+        new_name=dict(type="str"),
+        force=dict(type="bool", default=False)))
 
 
 if __name__ == "__main__":
