@@ -31,35 +31,21 @@ import time
 import uuid
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-COLLECTIONS = ROOT / ".build" / "collections"
-sys.path.insert(0, str(COLLECTIONS))
+import benchlib  # first: it puts the built collection on sys.path
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, LXDError, api_path
 
-# pylint: disable=wrong-import-position
-from ansible_collections.lxdops.server.plugins.module_utils.client import (  # noqa: E402
-    LXDClient,
-    LXDError,
-    api_path,
-)
-# pylint: enable=wrong-import-position
-
-LAB = json.loads((ROOT / ".build" / "lab" / "lab.json").read_text())
-IMAGE = LAB["images"]["busybox"]["alias"]
-PREFIX = "%s%sbbak-%s-" % (LAB["prefix"], os.environ.get("LXDOPS_TEST_SESSION", ""), uuid.uuid4().hex[:4])
+PREFIX = benchlib.run_prefix("bbak")
 DATA = "/root/data"
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
-    parser.add_argument("--daemon", choices=["lxd", "incus", "both"],
-                        default=os.environ.get("LXDOPS_BENCH_DAEMON", "both"),
-                        help="the lab primary to measure (default both: LXD, then Incus)")
+    benchlib.add_daemon_argument(parser, "primary")
     parser.add_argument("--size-mb", type=int, default=int(os.environ.get("LXDOPS_BENCH_BACKUP_MB", "200")),
                         help="random data in the instance, MB (default 200)")
     parser.add_argument("--compressions", default="none,gzip", help="comma separated (default none,gzip)")
     args = parser.parse_args()
-    args.kinds = ["lxd", "incus"] if args.daemon == "both" else [args.daemon]
+    args.kinds = benchlib.daemon_kinds(args.daemon)
     args.compressions = [c for c in args.compressions.split(",") if c]
     if args.size_mb < 1:
         parser.error("--size-mb must be 1 or more")
@@ -69,7 +55,7 @@ def parse_args():
 class Primary:
     def __init__(self, kind):
         self.kind = kind
-        self.daemon = LAB["daemons"][LAB["pairs"][kind]["primary"]]
+        self.daemon = benchlib.LAB["daemons"][benchlib.LAB["pairs"][kind]["primary"]]
         self.cli = self.daemon["cli"]
         self.env = dict((k, v) for k, v in os.environ.items()
                         if k not in ("LXD_DIR", "INCUS_DIR", "LXD_URL", "INCUS_SOCKET"))
@@ -91,7 +77,7 @@ def timed(command, env):
 def module(primary, folder, params):
     args = folder / ("args-%s.json" % uuid.uuid4().hex[:6])
     args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": params}))
-    env = dict(primary.env, PYTHONPATH=str(COLLECTIONS))
+    env = dict(primary.env, PYTHONPATH=str(benchlib.COLLECTIONS))
     took, out = timed([sys.executable, "-m", "ansible_collections.lxdops.server.plugins.modules.lxd_backup",
                        str(args)], env)
     result = json.loads(out)
@@ -113,10 +99,7 @@ def checksum(client, name):
 
 def delete(client, name):
     try:
-        state = client.get(api_path("instances", name, "state")).metadata
-        if state.get("status") != "Stopped":
-            client.put(api_path("instances", name, "state"), {"action": "stop", "force": True, "timeout": 30})
-        client.delete(api_path("instances", name))
+        benchlib.delete_instance(client, name)
     except LXDError:
         pass
 
@@ -124,7 +107,7 @@ def delete(client, name):
 def measure(primary, args, folder):
     client = primary.client()
     source = PREFIX + primary.kind
-    client.post("/1.0/instances", {"name": source, "source": {"type": "image", "alias": IMAGE}})
+    client.post("/1.0/instances", {"name": source, "source": {"type": "image", "alias": benchlib.IMAGE}})
     made = [source]
     rows = []
     try:
@@ -203,9 +186,7 @@ def main():
     print(" | ".join(header))
     for row in rows:
         print(" | ".join(str(row[h]) for h in header))
-    results = HERE / "results"
-    results.mkdir(exist_ok=True)
-    (results / "backup.json").write_text(json.dumps({"rows": rows, "command": " ".join(sys.argv)}, indent=1) + "\n")
+    benchlib.write_results("backup", {"rows": rows, "command": " ".join(sys.argv)})
 
 
 if __name__ == "__main__":

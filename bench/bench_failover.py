@@ -14,9 +14,9 @@ busybox instances on the primary are replicated once (lxd_replica). Then, per ro
   `lxdops.server.failback -e failback_switch=true`; measured to all N running on the primary;
 - peer: the same two steps as the manual does them by hand, serial `lxc` loops (config set autostart, start; stop,
   `copy --refresh` back, start, autostart off).
-Every object is named with the lab prefix + "brto-" + a tag of this run and deleted at the end. Results:
-bench/results/failover.json and stdout. Not a test: nothing is asserted beyond every instance running where it
-should at the end of each step.
+Every object is named with the lab prefix + $LXDOPS_TEST_SESSION + "brto-" + a tag of this run and deleted at the
+end. Results: bench/results/failover.json and stdout. Not a test: nothing is asserted beyond every instance running
+where it should at the end of each step.
 """
 
 from __future__ import annotations
@@ -31,16 +31,18 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
 
-import bench_replica as common  # the lab, clients, running instances, lxc's config
+import benchlib  # first: it puts the built collection and tests/lab on sys.path
+import bench_replica  # the LXD pair, running instances, the CLI's configuration
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, LXDError, api_path
 
-PREFIX = "%sbrto-%s-" % (common.LAB["prefix"], uuid.uuid4().hex[:4])
-PRIMARY, REMOTE = common.PRIMARY, common.REMOTE
+PREFIX = benchlib.run_prefix("brto")
+PAIR = bench_replica.Pair("lxd")
+PRIMARY, REMOTE = PAIR.source, PAIR.target
 
 PEER_FAILOVER = 'for c in %s; do lxc config set "$c" boot.autostart true && lxc start "$c" || exit 1; done'
 PEER_FAILBACK = ('for c in %s; do LXD_DIR=%s lxc stop "$c" && lxc copy --refresh %s:"$c" "$c" && lxc start "$c" '
@@ -119,8 +121,8 @@ def stop_all(make_client, names):
     def stop(name):
         client = make_client()
         try:
-            client.put(common.api_path("instances", name, "state"), {"action": "stop", "force": True, "timeout": 30})
-        except common.LXDError as exc:
+            client.put(api_path("instances", name, "state"), {"action": "stop", "force": True, "timeout": 30})
+        except LXDError as exc:
             if "already stopped" not in exc.message:
                 raise
         finally:
@@ -132,7 +134,7 @@ def stop_all(make_client, names):
 def playbook(workdir, inventory_path, name, extra):
     extra_file = Path(workdir) / ("extra-%s.json" % name)
     extra_file.write_text(json.dumps(extra))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(common.COLLECTIONS), ANSIBLE_NOCOLOR="1",
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(benchlib.COLLECTIONS), ANSIBLE_NOCOLOR="1",
                ANSIBLE_LOCAL_TEMP=str(Path(workdir) / "tmp"), ANSIBLE_HOST_KEY_CHECKING="False")
 
     def run():
@@ -153,11 +155,11 @@ def shell(script, env):
 
 
 def remote():
-    return common.LXDClient(url=REMOTE["url"], timeout=300)
+    return LXDClient(url=REMOTE["url"], timeout=300)
 
 
 def primary():
-    return common.LXDClient(url=PRIMARY["url"], timeout=300)
+    return LXDClient(url=PRIMARY["url"], timeout=300)
 
 
 def round_ours(workdir, names):
@@ -177,7 +179,7 @@ def round_peer(conf, names):
     env = dict(os.environ, LXD_DIR=REMOTE["dir"], LXD_CONF=str(conf))
     failover = timed(shell(PEER_FAILOVER % listed, env), remote, names)
     env = dict(os.environ, LXD_DIR=PRIMARY["dir"], LXD_CONF=str(conf))
-    failback = timed(shell(PEER_FAILBACK % (listed, REMOTE["dir"], common.LXC_REMOTE, REMOTE["dir"]), env),
+    failback = timed(shell(PEER_FAILBACK % (listed, REMOTE["dir"], bench_replica.LXC_REMOTE, REMOTE["dir"]), env),
                      primary, names)
     return failover, failback
 
@@ -190,8 +192,8 @@ def cleanup():
             ours = [n for n in names if n.startswith(PREFIX)]
             stop_all(make, ours)
             for name in ours:
-                client.delete(common.api_path("instances", name))
-        except common.LXDError as exc:
+                client.delete(api_path("instances", name))
+        except LXDError as exc:
             print("cleanup %s: %s" % (client.url, exc.message), file=sys.stderr)
         finally:
             client.close()
@@ -207,12 +209,14 @@ def main():
     args = parse_args()
     names = ["%s%02d" % (PREFIX, index) for index in range(args.count)]
     results = {"prefix": PREFIX, "instances": args.count, "rounds": args.rounds}
+    # A run on the lab like a test session: while it lasts, another run's lab-up cleans only its own names.
+    bench_replica.lab_control.register_session(os.getpid())
     try:
         with tempfile.TemporaryDirectory() as workdir:
-            conf = common.lxc_conf(workdir)
+            conf = bench_replica.cli_conf(workdir, PAIR)
             started = time.monotonic()
-            common.create_running(names)
-            common.run_ours(workdir, names, 4)
+            bench_replica.create_running(PAIR, names)
+            bench_replica.run_ours(workdir, PAIR, names, 4)
             results["setup_s"] = round(time.monotonic() - started, 1)
             runs = {"ours": ([], []), "peer": ([], [])}
             for index in range(args.rounds):
@@ -226,9 +230,7 @@ def main():
                 results[label] = {"failover": summary(failovers), "failback_switch": summary(failbacks)}
     finally:
         cleanup()
-    out_dir = common.HERE / "results"
-    out_dir.mkdir(exist_ok=True)
-    (out_dir / "failover.json").write_text(json.dumps(results, indent=2))
+    benchlib.write_results("failover", results)
     print("\nRTO with %d running busybox instances, medians of %d round(s); ours = the collection's playbooks run by "
           "ansible-playbook (start-up included), peer = the manual's serial lxc loops" % (args.count, args.rounds))
     for step in ("failover", "failback_switch"):

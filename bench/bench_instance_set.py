@@ -19,81 +19,42 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import subprocess
-import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import yaml
+import benchlib
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-LAB = json.loads((ROOT / ".build" / "lab" / "lab.json").read_text())
 COUNT = int(os.environ.get("LXDOPS_BENCH_SET_COUNT", "20"))
 ROUNDS = int(os.environ.get("LXDOPS_BENCH_SET_ROUNDS", "3"))
 PARALLEL = int(os.environ.get("LXDOPS_BENCH_SET_PARALLEL", "4"))
-IMAGE = LAB["images"]["busybox"]["alias"]
-PREFIX = "%s%sbset-%s-" % (LAB["prefix"], os.environ.get("LXDOPS_TEST_SESSION", ""), uuid.uuid4().hex[:4])
+PREFIX = benchlib.run_prefix("bset")
 NAMES = ["%s%d" % (PREFIX, i) for i in range(COUNT)]
 
-SET = """
-- name: lxdops.server.lxd_instance_set
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: Start the replicas with autostart
-      lxdops.server.lxd_instance_set:
-        defaults: "{{ set_defaults }}"
-        instances: "{{ entries }}"
-        parallel: "{{ parallel }}"
-"""
+SET = benchlib.local_play("lxdops.server.lxd_instance_set", {
+    "defaults": "{{ set_defaults }}", "instances": "{{ entries }}", "parallel": "{{ parallel }}"},
+    "Start the replicas with autostart")
 
-LOOP = """
-- name: lxdops.server.lxd_instance loop
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: Start the replicas with autostart
-      lxdops.server.lxd_instance:
-        name: "{{ item }}"
-        state: "{{ set_defaults.state }}"
-        config: "{{ set_defaults.config }}"
-        force_stop: "{{ set_defaults.force_stop | default(false) }}"
-      loop: "{{ names }}"
-"""
+LOOP = benchlib.local_play("lxdops.server.lxd_instance", {
+    "name": "{{ item }}", "state": "{{ set_defaults.state }}", "config": "{{ set_defaults.config }}",
+    "force_stop": "{{ set_defaults.force_stop | default(false) }}"},
+    "Start the replicas with autostart", loop="{{ names }}")
 
 START = {"state": "started", "config": {"boot.autostart": True, "user.x": "y"}}
 RESET = {"state": "stopped", "force_stop": True, "config": {"boot.autostart": False, "user.x": None}}
-CREATE = {"state": "stopped", "source": {"alias": IMAGE}, "config": {"boot.autostart": False}}
+CREATE = {"state": "stopped", "source": {"alias": benchlib.IMAGE}, "config": {"boot.autostart": False}}
 DELETE = {"state": "absent", "force_stop": True}
 
 
 def lxd_env():
-    return dict(os.environ, LXD_DIR=LAB["daemons"]["primary"]["dir"])
+    return dict(os.environ, LXD_DIR=benchlib.LAB["daemons"]["primary"]["dir"])
 
 
-def run_playbook(workdir, text, defaults, extra_env=None):
-    play = Path(workdir) / "play.yml"
-    play.write_text(text)
-    inventory = Path(workdir) / "inventory.yml"
-    inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
-        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
-    extra = Path(workdir) / "vars.yml"
-    extra.write_text(yaml.safe_dump({"names": NAMES, "entries": [{"name": n} for n in NAMES],
-                                     "set_defaults": defaults, "parallel": PARALLEL}))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCAL_TEMP=str(Path(workdir) / "tmp"))
-    env.update(extra_env or {})
-    started = time.monotonic()
-    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory),
-                           "-e", "@%s" % extra, str(play)], env=env, capture_output=True, text=True, check=False)
-    elapsed = time.monotonic() - started
-    if proc.returncode != 0:
-        raise SystemExit("playbook failed:\n" + proc.stdout[-3000:] + proc.stderr[-2000:])
-    return elapsed
+def run_playbook(workdir, play, defaults, extra_env=None):
+    return benchlib.run_playbook(workdir, play, {"names": NAMES, "entries": [{"name": n} for n in NAMES],
+                                                 "set_defaults": defaults, "parallel": PARALLEL},
+                                 env=extra_env)[0]
 
 
 def run_lxc():
@@ -134,13 +95,11 @@ def main():
             run_playbook(workdir, SET, DELETE)
     results = {"instances": COUNT, "rounds": ROUNDS, "parallel": PARALLEL, "run_by": "ansible-playbook (set, loop)"}
     for name, values in times.items():
-        results[name] = {"median_s": round(statistics.median(values), 2), "runs_s": [round(v, 2) for v in values]}
+        results[name] = {"median_s": benchlib.median(values), "runs_s": [round(v, 2) for v in values]}
     results["loop_over_set"] = round(results["loop"]["median_s"] / results["set"]["median_s"], 2)
     results["lxc_over_set"] = round(results["lxc"]["median_s"] / results["set"]["median_s"], 2)
     results["set_noop_requests"] = noop_requests
-    out_dir = HERE / "results"
-    out_dir.mkdir(exist_ok=True)
-    (out_dir / "instance_set.json").write_text(json.dumps(results, indent=2))
+    benchlib.write_results("instance_set", results)
     print(json.dumps(results, indent=2))
 
 

@@ -25,21 +25,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(ROOT / "tests" / "lab"))
-sys.path.insert(0, str(ROOT / ".build" / "collections"))
-from peers import community_general  # noqa: E402  pylint: disable=wrong-import-position
-import lab as lab_control  # noqa: E402  pylint: disable=wrong-import-position
+import benchlib  # first: it puts the built collection and tests/lab on sys.path
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, LXDNotFound, api_path
+from ansible_collections.lxdops.server.plugins.module_utils.daemon import KIND_FACTS
+import lab as lab_control
+from peers import community_general
 
-from ansible_collections.lxdops.server.plugins.module_utils.client import (  # noqa: E402  pylint: disable=wrong-import-position
-    LXDClient,
-    LXDNotFound,
-    api_path,
-)
-from ansible_collections.lxdops.server.plugins.module_utils.daemon import KIND_FACTS  # noqa: E402  pylint: disable=wrong-import-position
-
-LAB = json.loads((ROOT / ".build" / "lab" / "lab.json").read_text())
+LAB = benchlib.LAB
 REPEAT = int(os.environ.get("LXDOPS_BENCH_REPEAT", "3"))
 PREFIX = LAB["prefix"] + os.environ.get("LXDOPS_TEST_SESSION", "") + "binv-"
 OURS = "lxdops.server.lxd"
@@ -49,13 +41,11 @@ PEER = "community.general.lxd"
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
-    parser.add_argument("--daemon", choices=["lxd", "incus", "both"],
-                        default=os.environ.get("LXDOPS_BENCH_DAEMON", "both"),
-                        help="the lab daemon(s) to measure (default both: LXD, then Incus)")
+    benchlib.add_daemon_argument(parser, "daemon(s)")
     parser.add_argument("--sizes", default=os.environ.get("LXDOPS_BENCH_SIZES", "200,1000"),
                         help="instance counts, comma separated (default 200,1000)")
     args = parser.parse_args()
-    args.kinds = ["lxd", "incus"] if args.daemon == "both" else [args.daemon]
+    args.kinds = benchlib.daemon_kinds(args.daemon)
     args.sizes = [int(n) for n in args.sizes.split(",") if n.strip()]
     if not args.sizes or min(args.sizes) < 1:
         parser.error("--sizes: every count must be 1 or more")
@@ -139,7 +129,7 @@ def measure(config_path, collections, trace=None):
 def run_inventory_isolated(config_path, collections, trace):
     """Run in a wrapper process so RUSAGE_CHILDREN is this run's alone."""
     code = ("import json, sys; sys.path.insert(0, %r); import bench_inventory as b; "
-            "print(json.dumps(b.run_inventory(%r, %r, %r)))" % (str(HERE), config_path, collections, trace))
+            "print(json.dumps(b.run_inventory(%r, %r, %r)))" % (str(benchlib.HERE), config_path, collections, trace))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=dict(os.environ, LXDOPS_BENCH_CHILD="1")).stdout
     return json.loads(out.strip().splitlines()[-1])
@@ -155,7 +145,7 @@ def bench_daemon(workdir, name, args):
     """Every size on one lab daemon; its instances are deleted at the end."""
     daemon = LAB["daemons"][name]
     socket = daemon["url"]
-    ours_path = str(ROOT / ".build" / "collections")
+    ours_path = str(benchlib.COLLECTIONS)
     peer_path = community_general()
     client = LXDClient(url=socket)
     results = {"daemon": name, "version": client.server_info().get("environment", {}).get("server_version"),
@@ -240,9 +230,7 @@ def main():
     with tempfile.TemporaryDirectory() as workdir:
         for kind in args.kinds:
             results["kinds"][kind] = bench_daemon(workdir, LAB["pairs"][kind]["primary"], args)
-    out_dir = HERE / "results"
-    out_dir.mkdir(exist_ok=True)
-    (out_dir / "inventory.json").write_text(json.dumps(results, indent=2))
+    benchlib.write_results("inventory", results)
     print(json.dumps(results, indent=2))
     report(results, args.sizes)
 

@@ -33,55 +33,36 @@ import json
 import math
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-COLLECTIONS = ROOT / ".build" / "collections"
-sys.path.insert(0, str(COLLECTIONS))
-sys.path.insert(0, str(ROOT / "tests" / "lab"))
-
-# pylint: disable=wrong-import-position
-from ansible_collections.lxdops.server.plugins.module_utils.client import (  # noqa: E402
+import benchlib  # first: it puts the built collection and tests/lab on sys.path
+from ansible_collections.lxdops.server.plugins.module_utils.client import (
     LXDClient,
     LXDError,
     LXDNotFound,
     api_path,
 )
-from ansible_collections.lxdops.server.plugins.module_utils.daemon import KIND_FACTS  # noqa: E402
-import lab as lab_control  # noqa: E402
-# pylint: enable=wrong-import-position
+from ansible_collections.lxdops.server.plugins.module_utils.daemon import KIND_FACTS
+import lab as lab_control
 
-LAB = json.loads((ROOT / ".build" / "lab" / "lab.json").read_text())
-IMAGE = LAB["images"]["busybox"]["alias"]
-# A tag per run: a second run (or a crashed one's leftovers) never collides with this one.
-PREFIX = "%s%sbrep-%s-" % (LAB["prefix"], os.environ.get("LXDOPS_TEST_SESSION", ""), uuid.uuid4().hex[:4])
+LAB = benchlib.LAB
+IMAGE = benchlib.IMAGE
+PREFIX = benchlib.run_prefix("brep")
 POOL = PREFIX + "btrfs"
 PEER_SUFFIX = "-lxc"
 LXC_REMOTE = "snapshot"
 DATA = "/root/data"
 
-OURS = """
-- name: lxdops.server.lxd_replica
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: Replicate
-      lxdops.server.lxd_replica:
-        url: "{{ source_url }}"
-        instances: "{{ names }}"
-        parallel: "{{ parallel }}"
-        remote: "{{ remote }}"
-"""
+OURS = benchlib.local_play("lxdops.server.lxd_replica", {
+    "url": "{{ source_url }}", "instances": "{{ names }}", "parallel": "{{ parallel }}", "remote": "{{ remote }}"},
+    "Replicate")
 
 # The manual's loop, word for word but for the names (and the CLI: lxc or incus).
 PEER = 'for c in %s; do %s copy --refresh "$c" %s:"$c"%s || exit 1; done'
@@ -107,9 +88,7 @@ class Pair:
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
-    parser.add_argument("--daemon", choices=["lxd", "incus", "both"],
-                        default=os.environ.get("LXDOPS_BENCH_DAEMON", "both"),
-                        help="the lab pair(s) to measure (default both: LXD, then Incus)")
+    benchlib.add_daemon_argument(parser, "pair(s)")
     parser.add_argument("--count", type=int, default=int(os.environ.get("LXDOPS_BENCH_REPLICAS", "20")),
                         help="running busybox instances to replicate (default 20)")
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("LXDOPS_BENCH_REPEAT", "3")),
@@ -121,17 +100,13 @@ def parse_args():
                         help="data in the larger instance, MB (default 200; 0 skips part 2)")
     parser.add_argument("--large-change-mb", type=int, default=1, help="MB rewritten in place before a refresh")
     args = parser.parse_args()
-    args.kinds = ["lxd", "incus"] if args.daemon == "both" else [args.daemon]
+    args.kinds = benchlib.daemon_kinds(args.daemon)
     args.parallel = [int(p) for p in args.parallel.split(",") if p.strip()]
     if args.count < 1 or args.rounds < 1 or not args.parallel or min(args.parallel) < 1:
         parser.error("--count, --rounds and every --parallel value must be 1 or more")
     if args.large_mb and not 0 < args.large_change_mb <= args.large_mb:
         parser.error("--large-change-mb must be between 1 and --large-mb")
     return args
-
-
-def median(values):
-    return round(statistics.median(values), 2)
 
 
 def ratio(numerator, denominator):
@@ -171,25 +146,17 @@ def delete_ours(client):
     def delete(name):
         worker = LXDClient(url=client.url)
         try:
-            state = worker.get(api_path("instances", name, "state")).metadata
-            if state.get("status") != "Stopped":
-                worker.put(api_path("instances", name, "state"), {"action": "stop", "force": True, "timeout": 30})
-            worker.delete(api_path("instances", name))
+            benchlib.delete_instance(worker, name)
         except LXDError as exc:
             problems.append("%s %s: %s" % (client.url, name, exc.message))
         finally:
             worker.close()
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(delete, [n for n in names if n.startswith(PREFIX)]))
-    if client.exists(api_path("storage-pools", POOL)) is not None:
-        try:
-            # The image volume the btrfs instance was created from is the pool's last volume.
-            for volume in client.get(api_path("storage-pools", POOL, "volumes"), params={"recursion": 1}).metadata:
-                if volume["type"] == "image":
-                    client.delete(api_path("storage-pools", POOL, "volumes", "image", volume["name"]))
-            client.delete(api_path("storage-pools", POOL))
-        except LXDError as exc:
-            problems.append("%s pool %s: %s" % (client.url, POOL, exc.message))
+    try:
+        benchlib.delete_pool(client, POOL)
+    except LXDError as exc:
+        problems.append("%s pool %s: %s" % (client.url, POOL, exc.message))
     return problems
 
 
@@ -256,27 +223,13 @@ def change_large(client, name, data_mb, megabytes, seq, snapshot):
 
 def run_ours(workdir, pair, names, parallel):
     """One ansible-playbook run of lxd_replica; (wall seconds, module result)."""
-    inventory = Path(workdir) / "inventory.yml"
-    if not inventory.exists():
-        inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
-            "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
-        (Path(workdir) / "play.yml").write_text(OURS)
-    extra = Path(workdir) / "vars.json"
-    extra.write_text(json.dumps({
+    # The minimal callback prints the module's result as JSON: per-instance seconds, and proof all were done.
+    elapsed, out = benchlib.run_playbook(workdir, OURS, {
         "source_url": pair.source["url"], "names": names, "parallel": parallel,
         "remote": {"url": pair.target["https_url"], "client_cert": LAB["client_cert"],
-                   "client_key": LAB["client_key"], "server_cert": pair.target["server_cert"]}}))
-    # The minimal callback prints the module's result as JSON: per-instance seconds, and proof all were done.
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_STDOUT_CALLBACK="minimal", ANSIBLE_LOCAL_TEMP=str(Path(workdir) / "tmp"))
-    started = time.monotonic()
-    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory),
-                           "-e", "@%s" % extra, str(Path(workdir) / "play.yml")],
-                          env=env, capture_output=True, text=True, check=False)
-    elapsed = time.monotonic() - started
-    if proc.returncode != 0:
-        raise SystemExit("lxd_replica failed:\n" + proc.stdout[-3000:] + proc.stderr[-2000:])
-    result = json.loads(proc.stdout.split(" => ", 1)[1])
+                   "client_key": LAB["client_key"], "server_cert": pair.target["server_cert"]}},
+        env={"ANSIBLE_STDOUT_CALLBACK": "minimal"})
+    result = json.loads(out.split(" => ", 1)[1])
     done = [r["name"] for r in result["results"] if r["action"] in ("created", "refreshed")]
     if done != names:
         raise SystemExit("lxd_replica did not copy every instance: %s" % result["summary"])
@@ -362,15 +315,16 @@ def bench_many(workdir, pair, conf, args):
                   flush=True)
     check_small(pair, names, last_change)
     peer_ok = [x for x in runs["peer"] if x is not None]
-    peer_median = median(peer_ok) if peer_ok else None
+    peer_median = benchlib.median(peer_ok) if peer_ok else None
     result = {"instances": args.count, "rounds": args.rounds, "change_kb": args.change_kb, "setup_s": round(setup, 1),
               "first_copy_s": {"ours parallel=%d" % args.parallel[0]: round(first_ours, 2),
                                "peer": first_peer if first_peer is None else round(first_peer, 2)},
               "peer": {"median_s": peer_median, "runs_s": [x if x is None else round(x, 2) for x in runs["peer"]],
                        "failed_runs": len(peer_errors), "errors": peer_errors}}
     for label in labels:
-        result["ours " + label] = {"median_s": median(runs[label]), "runs_s": [round(x, 2) for x in runs[label]],
-                                   "ratio_peer_over_ours": ratio(peer_median, median(runs[label]))}
+        ours = benchlib.median(runs[label])
+        result["ours " + label] = {"median_s": ours, "runs_s": [round(x, 2) for x in runs[label]],
+                                   "ratio_peer_over_ours": ratio(peer_median, ours)}
     return result
 
 
@@ -417,8 +371,8 @@ def bench_large(workdir, pair, args):
         result[pool] = {}
         for mode in modes:
             wall, module = runs[pool][mode]["wall"], runs[pool][mode]["module"]
-            result[pool][mode] = {"median_s": median(wall), "runs_s": [round(x, 2) for x in wall],
-                                  "refresh_median_s": median(module), "refresh_runs_s": module}
+            result[pool][mode] = {"median_s": benchlib.median(wall), "runs_s": [round(x, 2) for x in wall],
+                                  "refresh_median_s": benchlib.median(module), "refresh_runs_s": module}
     result["ratio_dir_over_btrfs"] = dict(
         (mode, {"playbook": ratio(result["dir"][mode]["median_s"], result["btrfs"][mode]["median_s"]),
                 "refresh": ratio(result["dir"][mode]["refresh_median_s"], result["btrfs"][mode]["refresh_median_s"])})
@@ -501,9 +455,7 @@ def main():
     with tempfile.TemporaryDirectory() as workdir:
         for kind in args.kinds:
             results["kinds"][kind] = bench_pair(workdir, Pair(kind), args)
-    out_dir = HERE / "results"
-    out_dir.mkdir(exist_ok=True)
-    (out_dir / "replica.json").write_text(json.dumps(results, indent=2))
+    benchlib.write_results("replica", results)
     report(results)
     print("\n" + json.dumps(results, indent=2))
 

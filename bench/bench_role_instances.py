@@ -25,24 +25,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import yaml
+import benchlib  # first: it puts the built collection and tests/lab on sys.path
+from peers import community_general
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(ROOT / "tests" / "lab"))
-from peers import community_general  # noqa: E402  pylint: disable=wrong-import-position
-
-LAB = json.loads((ROOT / ".build" / "lab" / "lab.json").read_text())
-PRIMARY = LAB["daemons"]["primary"]
-IMAGE = LAB["images"]["busybox"]["alias"]
-PREFIX = LAB["prefix"] + os.environ.get("LXDOPS_TEST_SESSION", "") + "brole-"
+PRIMARY = benchlib.LAB["daemons"]["primary"]
+IMAGE = benchlib.IMAGE
+PREFIX = benchlib.LAB["prefix"] + os.environ.get("LXDOPS_TEST_SESSION", "") + "brole-"
 LIMITS = {"cpu": 1, "memory": "64MB", "processes": 100}
 SCHEDULE, EXPIRY = "50 20 * * *", "1d"
 
@@ -110,31 +102,16 @@ class Runner:
 
     def playbook(self, text, first, count, entry=None, interpreter=None):
         """Run a play over instances first..first+count-1; (seconds, changed count, max RSS in KiB or None)."""
-        play = self.workdir / "play.yml"
-        play.write_text(text)
-        inventory = self.workdir / "inventory.yml"
-        inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
-            "ansible_connection": "local", "ansible_python_interpreter": interpreter or sys.executable}}}}))
-        extra = self.workdir / "vars.yml"
-        extra.write_text(yaml.safe_dump({
+        self.rss_file.write_text("")
+        elapsed, out = benchlib.run_playbook(self.workdir, text, {
             "prefix": PREFIX, "image": IMAGE, "url": PRIMARY["url"], "first": first, "count": count,
             "schedule": SCHEDULE, "expiry": EXPIRY,
             "lxd_instances_list": [dict(entry or {}, name="%s%d" % (PREFIX, i)) for i in range(first, first + count)],
             "lxd_instances_url": PRIMARY["url"], "lxd_instances_default_source": {"alias": IMAGE},
             "lxd_instances_default_state": "stopped", "lxd_instances_snapshot_schedule": SCHEDULE,
-            "lxd_instances_snapshot_expiry": EXPIRY}))
-        self.rss_file.write_text("")
-        env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(self.workdir / "tmp"),
-                   ANSIBLE_COLLECTIONS_PATH=":".join([str(ROOT / ".build" / "collections"), community_general()]))
-        started = time.monotonic()
-        proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory),
-                               "-e", "@%s" % extra, str(play)], env=env, capture_output=True, text=True, check=False)
-        elapsed = time.monotonic() - started
-        if proc.returncode != 0:
-            raise SystemExit("playbook failed:\n" + proc.stdout[-4000:] + proc.stderr[-2000:])
-        changed = proc.stdout.count("changed: [localhost]")
+            "lxd_instances_snapshot_expiry": EXPIRY}, [community_general()], interpreter=interpreter)
         rss = [int(line) for line in self.rss_file.read_text().split()]
-        return elapsed, changed, max(rss) if rss else None
+        return elapsed, out.count("changed: [localhost]"), max(rss) if rss else None
 
     def role(self, first, count, state="stopped", rss=False):
         entry = {"limits": LIMITS} if state != "absent" else {"state": "absent"}
@@ -146,10 +123,6 @@ class Runner:
 
 def load():
     return [round(x, 2) for x in os.getloadavg()]
-
-
-def median(values):
-    return round(statistics.median(values), 2)
 
 
 def main():
@@ -174,9 +147,9 @@ def main():
                     run.role(0, args.create, state="absent")
             results["create_load_after"] = load()
             results["create"] = {"instances": args.create, "role_runs_s": create["role"],
-                                 "loop_runs_s": create["loop"], "role_median_s": median(create["role"]),
-                                 "loop_median_s": median(create["loop"]),
-                                 "loop_over_role": round(median(create["loop"]) / median(create["role"]), 2)}
+                                 "loop_runs_s": create["loop"], "role_median_s": benchlib.median(create["role"]),
+                                 "loop_median_s": benchlib.median(create["loop"]),
+                                 "loop_over_role": round(benchlib.median(create["loop"]) / benchlib.median(create["role"]), 2)}
 
             # 2. Idempotent run over the same instances, created once by the role.
             run.role(0, args.count)
@@ -194,9 +167,9 @@ def main():
                     idle[name + "_changed"].append(changed)
             results["idempotent_load_after"] = load()
             results["idempotent"] = {"instances": args.count, "role_runs_s": idle["role"],
-                                     "loop_runs_s": idle["loop"], "role_median_s": median(idle["role"]),
-                                     "loop_median_s": median(idle["loop"]),
-                                     "loop_over_role": round(median(idle["loop"]) / median(idle["role"]), 2),
+                                     "loop_runs_s": idle["loop"], "role_median_s": benchlib.median(idle["role"]),
+                                     "loop_median_s": benchlib.median(idle["loop"]),
+                                     "loop_over_role": round(benchlib.median(idle["loop"]) / benchlib.median(idle["role"]), 2),
                                      "changed_reported": {"role": idle["role_changed"], "loop": idle["loop_changed"]},
                                      "module_peak_rss_mib": round(max(idle["role_rss_kib"]) / 1024, 1)}
 
@@ -211,16 +184,14 @@ def main():
                     rss_values.append(rss)
                     changed_values.append(changed)
                 results["large_load_after"] = load()
-                results["large"] = {"instances": args.big, "role_runs_s": large, "role_median_s": median(large),
+                results["large"] = {"instances": args.big, "role_runs_s": large, "role_median_s": benchlib.median(large),
                                     "over_idempotent_at_%d" % args.count: round(
-                                        median(large) / results["idempotent"]["role_median_s"], 2),
+                                        benchlib.median(large) / results["idempotent"]["role_median_s"], 2),
                                     "changed_reported": changed_values,
                                     "module_peak_rss_mib": round(max(rss_values) / 1024, 1)}
         finally:
             run.role(0, big, state="absent")
-    out_dir = HERE / "results"
-    out_dir.mkdir(exist_ok=True)
-    (out_dir / "role_instances.json").write_text(json.dumps(results, indent=2))
+    benchlib.write_results("role_instances", results)
     print(json.dumps(results, indent=2))
 
 

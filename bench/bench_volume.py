@@ -27,24 +27,15 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(ROOT / ".build" / "collections"))
-sys.path.insert(0, str(HERE))
+import benchlib  # first: it puts the built collection and tests/lab on sys.path
+import bench_replica
+from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, LXDError, api_path
+from ansible_collections.lxdops.server.plugins.module_utils.replica import Replicator
+from ansible_collections.lxdops.server.plugins.module_utils.volume import volume_path
 
-# pylint: disable=wrong-import-position
-from ansible_collections.lxdops.server.plugins.module_utils.client import LXDClient, LXDError, api_path  # noqa: E402
-from ansible_collections.lxdops.server.plugins.module_utils.replica import Replicator  # noqa: E402
-from ansible_collections.lxdops.server.plugins.module_utils.volume import volume_path  # noqa: E402
-import bench_replica  # noqa: E402
-# pylint: enable=wrong-import-position
-
-LAB = json.loads((ROOT / ".build" / "lab" / "lab.json").read_text())
-IMAGE = LAB["images"]["busybox"]["alias"]
-PREFIX = "%s%sbvol-%s-" % (LAB["prefix"], os.environ.get("LXDOPS_TEST_SESSION", ""), uuid.uuid4().hex[:4])
+LAB = benchlib.LAB
+PREFIX = benchlib.run_prefix("bvol")
 BTRFS_POOL = PREFIX + "btrfs"
 FILE = "/data/blob"
 
@@ -59,14 +50,13 @@ class Pair(bench_replica.Pair):
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
-    parser.add_argument("--daemon", choices=["lxd", "incus", "both"],
-                        default=os.environ.get("LXDOPS_BENCH_VOLUME_DAEMON", "incus"))
+    benchlib.add_daemon_argument(parser, "pair(s)", "incus", "LXDOPS_BENCH_VOLUME_DAEMON")
     parser.add_argument("--size-mb", type=int, default=1024, help="data in the volume, MiB (default 1024)")
     parser.add_argument("--change-mb", type=int, default=10, help="MiB rewritten in place before a refresh")
     parser.add_argument("--rounds", type=int, default=2, help="timed refreshes per mode (default 2)")
     parser.add_argument("--pools", default="btrfs,dir", help="which pools, comma separated (default btrfs,dir)")
     args = parser.parse_args()
-    args.kinds = ["lxd", "incus"] if args.daemon == "both" else [args.daemon]
+    args.kinds = benchlib.daemon_kinds(args.daemon)
     args.pools = [p.strip() for p in args.pools.split(",") if p.strip()]
     if not args.pools or set(args.pools) - {"btrfs", "dir"}:
         parser.error("--pools: btrfs, dir or both (got %s)" % ", ".join(args.pools))
@@ -97,7 +87,7 @@ def bench_pool(pair, pool, args, lock):
     client = pair.primary()
     volume, name = PREFIX + "vol-" + pool[-5:], PREFIX + "inst-" + pool[-5:]
     client.post(api_path("storage-pools", pool, "volumes", "custom"), {"name": volume})
-    client.post("/1.0/instances", {"name": name, "source": {"type": "image", "alias": IMAGE}, "devices": {
+    client.post("/1.0/instances", {"name": name, "source": {"type": "image", "alias": benchlib.IMAGE}, "devices": {
         "data": {"type": "disk", "pool": pool, "source": volume, "path": "/data"}}})
     client.put(api_path("instances", name, "state"), {"action": "start", "timeout": 60})
     run_in(client, name, "dd if=/dev/urandom of=%s bs=1M count=%d 2>/dev/null && sync" % (FILE, args.size_mb))
@@ -141,9 +131,7 @@ def cleanup(pair, pools):
             if not name.startswith(PREFIX):
                 continue
             try:
-                if client.get(api_path("instances", name)).metadata["status"] != "Stopped":
-                    client.put(api_path("instances", name, "state"), {"action": "stop", "force": True})
-                client.delete(api_path("instances", name))
+                benchlib.delete_instance(client, name)
             except LXDError as exc:
                 problems.append("%s %s: %s" % (client.url, name, exc.message))
         for pool in pools:
@@ -155,15 +143,10 @@ def cleanup(pair, pools):
                         client.delete(volume_path(pool, item["name"]))
                     except LXDError as exc:
                         problems.append("%s %s: %s" % (client.url, item["name"], exc.message))
-        if client.exists(api_path("storage-pools", BTRFS_POOL)) is not None:
-            try:
-                for item in client.get(api_path("storage-pools", BTRFS_POOL, "volumes"),
-                                       params={"recursion": 1}).metadata:
-                    if item["type"] == "image":
-                        client.delete(api_path("storage-pools", BTRFS_POOL, "volumes", "image", item["name"]))
-                client.delete(api_path("storage-pools", BTRFS_POOL))
-            except LXDError as exc:
-                problems.append("%s %s: %s" % (client.url, BTRFS_POOL, exc.message))
+        try:
+            benchlib.delete_pool(client, BTRFS_POOL)
+        except LXDError as exc:
+            problems.append("%s %s: %s" % (client.url, BTRFS_POOL, exc.message))
     return problems
 
 
@@ -193,8 +176,7 @@ def main():
             problems = cleanup(pair, pools)
             if problems:
                 print("cleanup left: %s" % "; ".join(problems), file=sys.stderr)
-    out = HERE / "results" / ("volume.json" if len(args.pools) == 2 else "volume-%s.json" % args.pools[0])
-    out.write_text(json.dumps(results, indent=2) + "\n")
+    out = benchlib.write_results("volume" if len(args.pools) == 2 else "volume-%s" % args.pools[0], results)
     print("\n%-6s %-6s %12s %22s %22s" % ("daemon", "pool", "first copy", "refresh (change)", "refresh (+snapshot)"))
     for entry in results["pairs"]:
         for part in entry["pools"]:
