@@ -7,9 +7,14 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # The folder option of the filters that read this collection's own module_utils files on the controller.
+    # The input and options of the filters that read this collection's own module_utils files on the controller.
     DOCUMENTATION = r"""
 options:
+  _input:
+    description: Names of files in the folder, for example V(replicate_command.py).
+    type: list
+    elements: str
+    required: true
   folder:
     description: The C(plugins/module_utils) folder to read.
     type: path

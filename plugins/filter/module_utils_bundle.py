@@ -20,12 +20,6 @@ author:
   - lxdops developers (@lxdops)
 extends_documentation_fragment:
   - lxdops.server.module_utils_folder
-options:
-  _input:
-    description: File names in the folder, for example V(replicate_command.py).
-    type: list
-    elements: str
-    required: true
 """
 
 EXAMPLES = r"""
