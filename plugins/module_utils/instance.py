@@ -221,14 +221,9 @@ class InstanceManager(Manager):
     def fetch(self):
         """The instance with its state and snapshots (one request), or None."""
         try:
-            response = self.client.get(self.path, params={"recursion": 1}, project=self.scope)
-        except LXDNotFound:
-            return None
+            return self.fetch_with_etag(self.path, params={"recursion": 1}, project=self.scope)
         except LXDError as exc:
             raise self.unreachable_member_error(exc)
-        instance = response.metadata
-        instance["_etag"] = response.etag
-        return instance
 
     # ------------------------------------------------------------ apply
 
