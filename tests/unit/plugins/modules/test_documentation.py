@@ -152,6 +152,8 @@ def test_actions_read_the_same_everywhere(name):
         assert dict((k, value.get(k)) for k in ACTIONS_RETURN) == ACTIONS_RETURN, (name, where)
         if where == "actions":
             assert value.get("returned") == "always", (name, where)
+            # First in RETURN: the text every module shares never runs on into the module's code.
+            assert list(returns)[0] == "actions", (name, "document actions first in RETURN")
 
 
 def test_every_module_is_checked():
