@@ -29,12 +29,8 @@ from ansible_collections.lxdops.server.plugins.module_utils.client import LXDErr
 from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError, is_volatile
 from ansible_collections.lxdops.server.plugins.module_utils.daemon import KIND_FACTS
 from ansible_collections.lxdops.server.plugins.module_utils.lxdtime import format_rfc3339, is_zero_time
-from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager, check_name
-from ansible_collections.lxdops.server.plugins.module_utils.snapshot import (
-    check_snapshot_name,
-    expiry_to_timestamp,
-    parse_expires_at,
-)
+from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager, check_name, check_path_name
+from ansible_collections.lxdops.server.plugins.module_utils.snapshot import expiry_to_timestamp, parse_expires_at
 from ansible_collections.lxdops.server.plugins.module_utils.volume import check_volume_name, volume_path
 
 # What the daemons compress a backup with (the command must exist on the server); none: a plain tarball.
@@ -265,11 +261,7 @@ def check_backup_file(path, kind="instance"):
 # ---------------------------------------------------------------- pure helpers
 
 def check_backup_name(option, value):
-    try:
-        check_snapshot_name(option, value)
-    except ConfigError:
-        raise ConfigError("%s %r is not a valid backup name: it must be non-empty, without '/' or surrounding "
-                          "spaces" % (option, value))
+    check_path_name(option, value, "backup")
 
 
 def summarize(backup, only="instance_only"):
