@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import os
 
+import pytest
 import yaml
 
 from ansible_collections.lxdops.server.plugins.module_utils import config
@@ -201,7 +202,8 @@ def test_helpers_are_defined_once():
         for name in functions(path):
             owners.setdefault(name, []).append(os.path.relpath(path, ROOT))
     for name in ("client_from_options", "load_pem_certificate", "parse_rfc3339", "parse_lxd_time",
-                 "reachable_addresses", "is_lxd_owned", "is_volatile"):
+                 "reachable_addresses", "is_lxd_owned", "is_volatile", "run_manager", "fetch_with_etag",
+                 "check_path_name"):
         assert len(owners.get(name, [])) == 1, (name, owners.get(name))
 
 
@@ -214,3 +216,17 @@ def test_one_way_to_drop_lxd_owned_keys():
                 found.extend("%s" % where(path, number) for number, line in enumerate(handle, 1)
                              if " for " in line and ("if not is_volatile(" in line or "if not is_lxd_owned(" in line))
     assert found == []
+
+
+def test_profile_snapshot_and_backup_names_follow_one_rule():
+    from ansible_collections.lxdops.server.plugins.module_utils.backup import check_backup_name
+    from ansible_collections.lxdops.server.plugins.module_utils.profile import check_profile_name
+    from ansible_collections.lxdops.server.plugins.module_utils.snapshot import check_snapshot_name
+
+    checks = ((check_profile_name, "profile"), (check_snapshot_name, "snapshot"), (check_backup_name, "backup"))
+    for check, what in checks:
+        for bad in ("", "a/b", ".", "..", " padded "):
+            with pytest.raises(config.ConfigError) as refused:
+                check("name", bad)
+            assert "name %r is not a valid %s name" % (bad, what) in str(refused.value)
+        check("name", "nightly-1")
