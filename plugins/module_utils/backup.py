@@ -277,9 +277,11 @@ def summarize(backup, only="instance_only"):
     }
 
 
-def beyond_newest(backups, keep):
-    """The backups to delete so that the newest `keep` remain (by creation time, then name)."""
-    ordered = sorted(backups, key=lambda b: (b.get("created_at") or "", b["name"]), reverse=True)
+def beyond_newest(backups, keep, newest=None):
+    """The backups to delete so that the newest `keep` remain (by creation time, then name). `newest` names the
+    backup this run made: it counts as the newest, since Incus gives `created_at` to the second and a backup made
+    in the same second as an older one would otherwise be ordered by name."""
+    ordered = sorted(backups, key=lambda b: (b["name"] == newest, b.get("created_at") or "", b["name"]), reverse=True)
     return ordered[keep:]
 
 
@@ -542,7 +544,8 @@ class BackupManager(Manager):
                         self.actions.remove("create")
                     raise
             if p["keep"]:
-                self.prune(list(by_name.values()), p["keep"], protect=name)
+                made = name if "create" in self.actions else None
+                self.prune(list(by_name.values()), p["keep"], protect=name, newest=made)
         elif p["state"] == "absent":
             if p["name"] in by_name:
                 self.tracker.add(("backups", p["name"]), self.summarize(by_name[p["name"]]), None)
@@ -619,8 +622,8 @@ class BackupManager(Manager):
         self.actions.append("export")
         self.result["dest"] = after
 
-    def prune(self, backups, keep, protect=None):
-        for backup in beyond_newest(backups, keep):
+    def prune(self, backups, keep, protect=None, newest=None):
+        for backup in beyond_newest(backups, keep, newest):
             if backup["name"] == protect:
                 continue
             self.tracker.add(("backups", backup["name"]), self.summarize(backup), None)

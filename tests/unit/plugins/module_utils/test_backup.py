@@ -164,6 +164,15 @@ def test_beyond_newest_by_creation_time_then_name():
     assert beyond_newest(backups, 9) == []
 
 
+def test_the_backup_just_made_is_the_newest_within_one_second():
+    # Incus reports created_at to the second: k2, k3 and the new one can share it.
+    same = "2026-12-02T22:06:20Z"
+    backups = [{"name": "k2", "created_at": same}, {"name": "k3", "created_at": same},
+               {"name": "backup-20261202-220620", "created_at": same}]
+    assert [b["name"] for b in beyond_newest(backups, 2)] == ["backup-20261202-220620"]
+    assert [b["name"] for b in beyond_newest(backups, 2, newest="backup-20261202-220620")] == ["k2"]
+
+
 def test_summarize_reads_both_daemons():
     lxd = {"name": "x", "created_at": "t", "expires_at": "0001-01-01T00:00:00Z", "instance_only": False,
            "container_only": False, "optimized_storage": True}
