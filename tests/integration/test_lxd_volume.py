@@ -7,6 +7,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+
 import pytest
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import api_path
@@ -199,6 +202,38 @@ def test_attach_write_and_delete_refused_while_used(run_module, primary, unique,
     assert "data" not in primary.get(api_path("profiles", profile)).metadata["devices"]
     for inst in (writer, reader):
         run_module("lxd_instance", dict(name=inst, state="absent", force_stop=True))
+    run_module("lxd_profile", dict(name=profile, state="absent"))
+
+
+def test_failed_forced_delete_gives_the_devices_back(run_module, primary, unique, busybox):
+    """The daemon's delete fails after the detach (a mount inside the volume it cannot remove): the instance and the
+    profile get their devices back and the volume stays, as before the run."""
+    pool_name = root_pool(primary)
+    source = primary.get(api_path("storage-pools", pool_name), project=False).metadata["config"]["source"]
+    name = unique("stuck")
+    run_module("lxd_volume", dict(name=name, pool=pool_name))
+    disk = {"type": "disk", "pool": pool_name, "source": name, "path": "/mnt/data"}
+    holder, profile = unique("holder"), unique("stuckprof")
+    result = run_module("lxd_instance", dict(name=holder, source=busybox, state="stopped", devices={"data": disk}))
+    assert not result.get("failed"), result.get("msg")
+    run_module("lxd_profile", dict(name=profile, devices={"data": disk}))
+    # A mount inside the volume: the daemon's delete fails on it (EBUSY) after the module has detached the volume.
+    busy = os.path.join(source, "custom", "default_" + name, "busy")
+    os.mkdir(busy)
+    subprocess.run(["mount", "-t", "tmpfs", "lxdops-test-busy", busy], check=True)
+    try:
+        result = run_module("lxd_volume", dict(name=name, pool=pool_name, state="absent", force=True))
+    finally:
+        subprocess.run(["umount", busy], check=True)
+    assert result["failed"] and "busy" in result["msg"], result
+    assert result["actions"][:2] == ["detach from instance %s" % holder, "detach from profile %s" % profile], result
+    assert get_volume(primary, pool_name, name) is not None
+    assert primary.get(api_path("instances", holder)).metadata["devices"]["data"] == disk
+    assert primary.get(api_path("profiles", profile)).metadata["devices"]["data"] == disk
+    # With the file removable again, the same task goes through.
+    result = run_module("lxd_volume", dict(name=name, pool=pool_name, state="absent", force=True))
+    assert result["changed"] and get_volume(primary, pool_name, name) is None, result.get("msg")
+    run_module("lxd_instance", dict(name=holder, state="absent"))
     run_module("lxd_profile", dict(name=profile, state="absent"))
 
 
