@@ -28,6 +28,7 @@ import threading
 import pytest
 
 from ansible_collections.lxdops.server.plugins.module_utils.client import api_path
+from faults import RefusingProxy
 
 
 def sha256(*paths):
@@ -172,6 +173,50 @@ def test_failed_upload_leaves_nothing(run_module, primary, unique, tmp_path):
     assert result.get("failed") and "upload of image" in result["msg"], result
     assert primary.exists(api_path("images", sha256(str(bad)))) is None
     assert primary.exists(api_path("images", "aliases", alias)) is None
+
+
+@pytest.fixture
+def refusing_proxy(lab, tmp_path):
+    proxy = RefusingProxy(lab["daemons"]["primary"]["socket"], tmp_path)
+    yield proxy
+    proxy.close()
+
+
+def test_refused_alias_write_rolls_back_the_image_and_its_aliases(run_module, primary, unique, image_files,
+                                                                  refusing_proxy):
+    """The daemon refuses the second alias after the image and the first alias exist: both go again."""
+    first, second = unique("rbone"), unique("rbtwo")
+    files = image_files(first)
+    fingerprint = sha256(files["unified"])
+    refusing_proxy.refuse("POST", "/1.0/images/aliases", lambda body: body["name"] == second)
+    try:
+        result = run_module("lxd_image", dict(url=refusing_proxy.url, file=files["unified"], aliases=[first, second]))
+        assert result["failed"] and refusing_proxy.refused, result
+        assert "refused by the test's proxy" in result["msg"], result["msg"]
+        assert primary.exists(api_path("images", fingerprint)) is None
+        assert primary.exists(api_path("images", "aliases", first)) is None
+    finally:
+        run_module("lxd_image", dict(fingerprint=fingerprint, state="absent"))
+
+
+def test_refused_alias_write_gives_a_moved_alias_back(run_module, primary, unique, image_files, refusing_proxy):
+    """An alias moved from an older image to the new one goes back to the older image when a later write fails."""
+    moved, refused = unique("rbmove"), unique("rbnew")
+    old_files, new_files = image_files(moved + "a"), image_files(moved + "b")
+    old, new = sha256(old_files["unified"]), sha256(new_files["unified"])
+    try:
+        assert run_module("lxd_image", dict(file=old_files["unified"], aliases=[moved]))["changed"]
+        refusing_proxy.refuse("POST", "/1.0/images/aliases", lambda body: body["name"] == refused)
+        result = run_module("lxd_image", dict(url=refusing_proxy.url, file=new_files["unified"],
+                                              aliases=[moved, refused]))
+        assert result["failed"] and refusing_proxy.refused, result
+        assert "alias " + moved in result["actions"], result
+        assert primary.get(api_path("images", "aliases", moved)).metadata["target"] == old
+        assert primary.exists(api_path("images", new)) is None
+        assert primary.exists(api_path("images", "aliases", refused)) is None
+    finally:
+        for fingerprint in (old, new):
+            run_module("lxd_image", dict(fingerprint=fingerprint, state="absent"))
 
 
 @pytest.fixture
