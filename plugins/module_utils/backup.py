@@ -28,7 +28,7 @@ import zlib
 from ansible_collections.lxdops.server.plugins.module_utils.client import LXDError, LXDNotFound, api_path
 from ansible_collections.lxdops.server.plugins.module_utils.config import ConfigError, is_volatile
 from ansible_collections.lxdops.server.plugins.module_utils.daemon import KIND_FACTS
-from ansible_collections.lxdops.server.plugins.module_utils.lxdtime import format_rfc3339, is_zero_time
+from ansible_collections.lxdops.server.plugins.module_utils.lxdtime import format_rfc3339, is_zero_time, parse_lxd_time
 from ansible_collections.lxdops.server.plugins.module_utils.manager import Manager, check_name, check_path_name
 from ansible_collections.lxdops.server.plugins.module_utils.snapshot import expiry_to_timestamp, parse_expires_at
 from ansible_collections.lxdops.server.plugins.module_utils.volume import check_volume_name, volume_path
@@ -277,11 +277,17 @@ def summarize(backup, only="instance_only"):
     }
 
 
+def created_time(backup):
+    """A backup's creation time for ordering: parsed, since LXD trims trailing zeros of the nanoseconds and the
+    text of 12:00:00.1Z sorts after that of 12:00:00.12Z; none or unreadable sorts oldest."""
+    return parse_lxd_time(backup.get("created_at")) or datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
+
+
 def beyond_newest(backups, keep, newest=None):
     """The backups to delete so that the newest `keep` remain (by creation time, then name). `newest` names the
     backup this run made: it counts as the newest, since Incus gives `created_at` to the second and a backup made
     in the same second as an older one would otherwise be ordered by name."""
-    ordered = sorted(backups, key=lambda b: (b["name"] == newest, b.get("created_at") or "", b["name"]), reverse=True)
+    ordered = sorted(backups, key=lambda b: (b["name"] == newest, created_time(b), b["name"]), reverse=True)
     return ordered[keep:]
 
 
@@ -555,7 +561,7 @@ class BackupManager(Manager):
                 self.prune(list(by_name.values()), p["keep"])
         if self.actions and not self.check_mode:
             backups = self.list_backups()
-        self.result["backups"] = [self.summarize(b) for b in sorted(backups, key=lambda b: b.get("created_at") or "")]
+        self.result["backups"] = [self.summarize(b) for b in sorted(backups, key=created_time)]
 
     # ------------------------------------------------------------ create, export, prune
 

@@ -173,6 +173,13 @@ def test_the_backup_just_made_is_the_newest_within_one_second():
     assert [b["name"] for b in beyond_newest(backups, 2, newest="backup-20261202-220620")] == ["k2"]
 
 
+def test_beyond_newest_reads_the_times_not_their_text():
+    # LXD trims the nanoseconds' trailing zeros: .1 is older than .12, though its text sorts after it.
+    backups = [{"name": "b", "created_at": "2026-12-02T12:00:00.12Z"},
+               {"name": "a", "created_at": "2026-12-02T12:00:00.1Z"}, {"name": "c", "created_at": None}]
+    assert [b["name"] for b in beyond_newest(backups, 1)] == ["a", "c"]
+
+
 def test_summarize_reads_both_daemons():
     lxd = {"name": "x", "created_at": "t", "expires_at": "0001-01-01T00:00:00Z", "instance_only": False,
            "container_only": False, "optimized_storage": True}
