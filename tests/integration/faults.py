@@ -9,24 +9,13 @@ daemon unchanged: the daemon, not the proxy, answers it."""
 
 from __future__ import annotations
 
-import http.client
 import http.server
 import json
 import os
-import socket
 import socketserver
 import threading
 
-
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("lxd", timeout=600)
-        self.socket_path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(600)
-        self.sock.connect(self.socket_path)
+from ansible_collections.lxdops.server.plugins.module_utils.client import _UnixConnection
 
 
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -58,7 +47,7 @@ class RefusingProxy:
                     self.answer(500, {}, json.dumps({"type": "error", "error": "refused by the test's proxy",
                                                      "error_code": 500}).encode())
                     return
-                upstream = _UnixConnection(proxy.upstream)
+                upstream = _UnixConnection(proxy.upstream, 600)
                 headers = dict((k, v) for k, v in self.headers.items() if k.lower() != "connection")
                 upstream.request(self.command, self.path, body=body, headers=headers)
                 response = upstream.getresponse()
